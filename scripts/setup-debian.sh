@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what gitvisor needs to build and test on Debian 12. Idempotent: runs
+# `apt-get update` once and installs only the packages that are missing.
+set -euo pipefail
+
+packages=(
+  cmake g++ ninja-build pkg-config git sqlite3
+  libgit2-dev libinih-dev libpoco-dev libsqlite3-dev catch2
+  clang libclang-rt-14-dev   # libFuzzer and sanitizer runtimes for the fuzz test
+  python3                    # example units and integration tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}; run as root to install them" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -o DPkg::Lock::Timeout=300
+apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"
