@@ -1,0 +1,83 @@
+#pragma once
+// Parsers for the value syntaxes of systemd unit files (SYSTEMD-SYNTAX.md §1.13, §6-§10):
+// booleans, time spans, sizes, percentages, signals, exit statuses, resource limits.
+// Each returns a Result whose error is a short phrase that completes
+// "invalid value '<v>' for <Key>: <error>", e.g. "unknown time unit 'S'".
+// Formatters give the canonical text used for normalised output and spec hashes.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace gitvisor::unitfile {
+
+inline constexpr uint64_t kInfinity = UINT64_MAX;
+inline constexpr uint64_t kUsecPerSec = 1'000'000;
+
+// "1 yes y true t on" / "0 no n false f off", case-insensitive.
+Result<bool> parse_bool(std::string_view text);
+
+// A time span in microseconds: items "<number>[unit]" summed ("5min 20s", "1h30m", ".5s", "1h 30").
+// A bare number counts in `bare_unit_usec` (seconds by default). "infinity" gives kInfinity.
+// Rejects negative numbers, unknown units ("10S", "1ns"), "1.s", trailing junk, empty text.
+Result<uint64_t> parse_timespan(std::string_view text, uint64_t bare_unit_usec = kUsecPerSec);
+// Canonical form as systemd prints it: "5min 20s", "100ms", "1h 30min", "0", "infinity".
+std::string format_timespan(uint64_t usec);
+
+// A byte count, a percentage or "infinity" (MemoryMax=, TasksMax=, ...).
+struct Limit {
+    enum class Kind { Value, Percent, Infinity };
+    Kind kind = Kind::Infinity;
+    uint64_t value = 0;  // bytes or count for Value; hundredths of a percent (permyriad) for Percent
+    bool operator==(const Limit&) const = default;
+};
+// Sizes: bytes with optional suffix K M G T P E (base 1024, fractions allowed: "1.5G"), a space before the
+// suffix allowed ("1 G"); lowercase suffixes, "GB", "Gi", negative values rejected. "infinity" allowed.
+// With allow_percent, "50%" / "10.5%" give Kind::Percent. With allow_zero false, 0 is "out of range".
+Result<Limit> parse_size(std::string_view text, bool allow_percent, bool allow_zero = false);
+// A plain count (no suffixes), a percentage or "infinity" (TasksMax=).
+Result<Limit> parse_count_limit(std::string_view text);
+// "1073741824" -> "1G", exact multiples only (else bytes); "50%", "10.5%"; "infinity".
+std::string format_limit(const Limit& limit);
+
+// CPUQuota=: "20%" -> 200000 (CPU µs per second of wall time). "0%" and values without '%' rejected.
+Result<uint64_t> parse_cpu_quota(std::string_view text);
+
+// A decimal integer within [min, max].
+Result<int64_t> parse_integer(std::string_view text, int64_t min, int64_t max);
+
+// Octal file mode 0..07777 (UMask=): "0022", "022", "22".
+Result<uint32_t> parse_mode(std::string_view text);
+
+// A signal by name with or without "SIG" ("TERM", "SIGTERM"), by number ("9"), or real-time
+// ("SIGRTMIN+1", "RTMIN+1", "SIGRTMAX-2"). Returns the signal number.
+Result<int> parse_signal(std::string_view text);
+// "SIGTERM", "SIGRTMIN+1"; numbers without a name as "SIG<n>"? No: as the decimal number.
+std::string signal_name(int signo);
+
+// SuccessExitStatus= / RestartPreventExitStatus= / RestartForceExitStatus=: space-separated exit
+// codes (0..255) and signal names (not numbers: a number is always an exit code).
+struct ExitStatusSet {
+    std::vector<int> statuses;  // sorted, unique
+    std::vector<int> signals;   // sorted, unique
+    bool operator==(const ExitStatusSet&) const = default;
+};
+Result<ExitStatusSet> parse_exit_status_set(std::string_view text);
+
+// Limit*= (setrlimit): "n" (soft = hard) or "soft:hard", each a number or "infinity".
+// `key` selects the unit syntax: byte limits (LimitFSIZE, LimitDATA, LimitSTACK, LimitCORE, LimitRSS,
+// LimitAS, LimitMEMLOCK, LimitMSGQUEUE) accept K M G T P E (base 1024); LimitCPU takes a time span in
+// seconds (bare = seconds, result in seconds); LimitRTTIME a time span in µs (bare = µs, result in µs);
+// the rest plain integers (LimitNICE also accepts "+N"/"-N" priorities, mapped as systemd does: 20 - nice).
+struct RLimit {
+    uint64_t soft = kInfinity;  // kInfinity = RLIM_INFINITY
+    uint64_t hard = kInfinity;
+    bool operator==(const RLimit&) const = default;
+};
+Result<RLimit> parse_rlimit(std::string_view key, std::string_view text);
+std::string format_rlimit(const RLimit& limit);  // "1024", "1024:4096", "infinity"
+
+}  // namespace gitvisor::unitfile
