@@ -55,7 +55,7 @@ Result<uint32_t> parse_mode(std::string_view text);
 // A signal by name with or without "SIG" ("TERM", "SIGTERM"), by number ("9"), or real-time
 // ("SIGRTMIN+1", "RTMIN+1", "SIGRTMAX-2"). Returns the signal number.
 Result<int> parse_signal(std::string_view text);
-// "SIGTERM", "SIGRTMIN+1"; numbers without a name as "SIG<n>"? No: as the decimal number.
+// "SIGTERM", "SIGRTMIN+1"; a number with no name as its decimal text.
 std::string signal_name(int signo);
 
 // SuccessExitStatus= / RestartPreventExitStatus= / RestartForceExitStatus=: space-separated exit
