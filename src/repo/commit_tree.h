@@ -1,0 +1,24 @@
+#pragma once
+// The files of one commit, read through libgit2 from the object database (DESIGN §3: units are always
+// read from the commit, never from a work tree, so an uncommitted edit does nothing).
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "unitfile/unit_set.h"
+
+namespace gitvisor::repo {
+
+struct CommitTree {
+    std::string commit;   // full hex id
+    std::string subject;  // first line of the message
+    std::vector<unitfile::TreeFile> files;  // *.service, drop-in *.conf, gitvisor.ini; symlinks kept as links
+};
+
+// Opens the repository at `repo_path` (bare or not) and reads `revision` (anything libgit2's revparse
+// takes: a hash or prefix, a branch, a tag, "HEAD~2"). Errors name what failed:
+// "cannot open repository '/x': ...", "cannot resolve 'v9': ...".
+Result<CommitTree> read_commit_tree(const std::string& repo_path, const std::string& revision);
+
+}  // namespace gitvisor::repo

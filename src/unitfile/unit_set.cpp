@@ -1,0 +1,236 @@
+#include "unitfile/unit_set.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "unitfile/unit_name.h"
+
+namespace gitvisor::unitfile {
+namespace {
+
+std::string base_name(std::string_view path) {
+    const size_t slash = path.rfind('/');
+    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+std::string dir_name(std::string_view path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
+}
+
+bool is_dropin(const TreeFile& f) {
+    return f.path.ends_with(".conf") && base_name(dir_name(f.path)).ends_with(".d") && !f.is_symlink;
+}
+
+// Drop-in files by the name of their directory ("web.service.d" -> files).
+using DropinIndex = std::map<std::string, std::vector<const TreeFile*>>;
+
+class SetLoader {
+public:
+    SetLoader(const std::vector<TreeFile>& files, const UnitSetOptions& options) : m_files(files), m_options(options) {}
+
+    UnitSet run() {
+        index();
+        for (const auto& [name, files] : m_by_name) load_name(name, files);
+        if (m_options.repository_checks) {
+            check_dependencies();
+            check_cycles();
+        }
+        std::stable_sort(m_set.diagnostics.begin(), m_set.diagnostics.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) {
+                             return a.file != b.file ? a.file < b.file : a.line < b.line;
+                         });
+        return std::move(m_set);
+    }
+
+private:
+    void report(std::string file, int line, Severity severity, std::string message) {
+        m_set.diagnostics.push_back({std::move(file), line, severity, std::move(message)});
+    }
+
+    void index() {
+        for (const TreeFile& f : m_files) {
+            if (is_dropin(f)) {
+                m_dropins[base_name(dir_name(f.path))].push_back(&f);
+            } else if (f.path.ends_with(".service") && !base_name(dir_name(f.path)).ends_with(".d")) {
+                m_by_name[base_name(f.path)].push_back(&f);
+            }
+        }
+    }
+
+    std::vector<UnitFileText> dropins_for(const std::string& unit_name) {
+        // Same file name in several directories: the more specific directory wins (later in the list).
+        std::map<std::string, const TreeFile*> by_file;
+        for (const std::string& dir : dropin_dirs_for(unit_name)) {
+            auto it = m_dropins.find(dir);
+            if (it == m_dropins.end()) continue;
+            for (const TreeFile* f : it->second) by_file[base_name(f->path)] = f;
+        }
+        std::vector<UnitFileText> out;
+        for (const auto& [file_name, f] : by_file) out.push_back({f->path, f->text});
+        return out;
+    }
+
+    const TreeFile* template_file(const std::string& template_name) {
+        auto it = m_by_name.find(template_name);
+        if (it == m_by_name.end() || it->second.size() != 1 || it->second.front()->is_symlink) return nullptr;
+        return it->second.front();
+    }
+
+    void load_name(const std::string& name, const std::vector<const TreeFile*>& files) {
+        if (files.size() > 1 && m_options.repository_checks) {
+            for (const TreeFile* f : files) {
+                std::string others;
+                for (const TreeFile* g : files)
+                    if (g != f) others += (others.empty() ? "" : ", ") + g->path;
+                report(f->path, 0, Severity::Error,
+                       "duplicate unit name '" + name + "': also defined by " + others + " (unit names must be unique)");
+            }
+            return;
+        }
+        for (const TreeFile* f : files) load_file(name, *f);
+    }
+
+    void load_file(const std::string& name, const TreeFile& f) {
+        const std::optional<UnitName> parsed = parse_unit_name(name);
+        if (!parsed) {
+            report(f.path, 0, Severity::Error,
+                   "'" + name + "' is not a valid unit name (letters, digits, ':', '-', '_', '.', '\\', one '@')");
+            return;
+        }
+        const TreeFile* source = &f;
+        if (f.is_symlink) {
+            if (f.symlink_target == "/dev/null") {
+                m_set.masked.push_back(name);
+                return;
+            }
+            const std::string target = base_name(f.symlink_target);
+            const std::string template_name = parsed->prefix + "@." + parsed->suffix;
+            if (!parsed->is_instance || target != template_name) {
+                report(f.path, 0, Severity::Error,
+                       "symlink to '" + f.symlink_target + "': only template instances may be symlinks (" +
+                           parsed->prefix + "@INSTANCE." + parsed->suffix + " -> " + template_name + ")");
+                return;
+            }
+            source = template_file(template_name);
+            if (!source) {
+                report(f.path, 0, Severity::Error,
+                       "instance of '" + template_name + "', which is not in the tree (or is not a regular file)");
+                return;
+            }
+        }
+        LoadedUnit loaded = load_unit(name, {source->path, source->text}, dropins_for(name), m_options.context);
+        if (f.is_symlink) loaded.unit.file = f.path + " -> " + source->path;
+        for (Diagnostic& d : loaded.diagnostics) m_set.diagnostics.push_back(d);
+        if (loaded.masked) {
+            m_set.masked.push_back(name);
+        } else if (parsed->is_template) {
+            m_set.templates.push_back(std::move(loaded));
+        } else {
+            m_set.units.push_back(std::move(loaded));
+        }
+    }
+
+    const LoadedUnit* find_unit(const std::string& name) const {
+        for (const LoadedUnit& u : m_set.units)
+            if (u.unit.name == name) return &u;
+        return nullptr;
+    }
+
+    bool is_masked(const std::string& name) const {
+        return std::find(m_set.masked.begin(), m_set.masked.end(), name) != m_set.masked.end();
+    }
+
+    void check_dependencies() {
+        for (const LoadedUnit& u : m_set.units) {
+            for (const char* key : {"Requires", "BindsTo", "Requisite"}) {
+                const Setting* s = u.unit.find("Unit", key);
+                if (!s) continue;
+                for (const std::string& dep : std::get<std::vector<std::string>>(s->value)) {
+                    if (!dep.ends_with(".service")) {
+                        report(s->file, s->line, Severity::Warning,
+                               std::string(key) + "= names '" + dep + "', which gitvisor does not manage, ignoring");
+                    } else if (!find_unit(dep) && !is_masked(dep)) {
+                        report(s->file, s->line, Severity::Error,
+                               std::string(key) + "= names '" + dep + "', which is not in this tree: add " + dep +
+                                   " or remove it from " + key + "=");
+                    }
+                }
+            }
+        }
+    }
+
+    // Ordering edges: "a before b" for a Before=b in a, and for an After=a in b. Reports each cycle once.
+    void check_cycles() {
+        std::map<std::string, std::set<std::string>> before;  // a -> units that start after a
+        std::map<std::pair<std::string, std::string>, const Setting*> why;
+        for (const LoadedUnit& u : m_set.units) {
+            const std::string& name = u.unit.name;
+            before.try_emplace(name);
+            if (const Setting* s = u.unit.find("Unit", "After"))
+                for (const std::string& dep : std::get<std::vector<std::string>>(s->value))
+                    if (find_unit(dep)) {
+                        before[dep].insert(name);
+                        why.try_emplace({dep, name}, s);
+                    }
+            if (const Setting* s = u.unit.find("Unit", "Before"))
+                for (const std::string& dep : std::get<std::vector<std::string>>(s->value))
+                    if (find_unit(dep)) {
+                        before[name].insert(dep);
+                        why.try_emplace({name, dep}, s);
+                    }
+        }
+        enum class Mark { None, Active, Done };
+        std::map<std::string, Mark> mark;
+        std::vector<std::string> stack;
+        std::function<void(const std::string&)> visit = [&](const std::string& node) {
+            mark[node] = Mark::Active;
+            stack.push_back(node);
+            for (const std::string& next : before[node]) {
+                if (mark[next] == Mark::Active) {
+                    auto from = std::find(stack.begin(), stack.end(), next);
+                    std::string path;
+                    for (auto it = from; it != stack.end(); ++it) path += *it + " -> ";
+                    path += next;
+                    const Setting* s = why[{node, next}];
+                    report(s->file, s->line, Severity::Error,
+                           "ordering cycle: " + path + " (After=/Before= must not loop)");
+                } else if (mark[next] == Mark::None) {
+                    visit(next);
+                }
+            }
+            stack.pop_back();
+            mark[node] = Mark::Done;
+        };
+        for (const auto& [node, targets] : before)
+            if (mark[node] == Mark::None) visit(node);
+    }
+
+    const std::vector<TreeFile>& m_files;
+    const UnitSetOptions& m_options;
+    std::map<std::string, std::vector<const TreeFile*>> m_by_name;
+    DropinIndex m_dropins;
+    UnitSet m_set;
+};
+
+}  // namespace
+
+std::vector<std::string> dropin_dirs_for(const std::string& unit_name) {
+    std::vector<std::string> dirs;
+    const std::optional<UnitName> name = parse_unit_name(unit_name);
+    if (!name) return {unit_name + ".d"};
+    dirs.push_back(name->suffix + ".d");
+    // Dash-truncated prefixes: "foo-bar-baz.service" reads "foo-.service.d", then "foo-bar-.service.d".
+    const std::string& prefix = name->prefix;
+    for (size_t dash = prefix.find('-'); dash != std::string::npos; dash = prefix.find('-', dash + 1)) {
+        if (dash + 1 == prefix.size()) break;  // a trailing dash is part of the name, not a truncation
+        dirs.push_back(prefix.substr(0, dash + 1) + "." + name->suffix + ".d");
+    }
+    if (name->is_instance) dirs.push_back(prefix + "@." + name->suffix + ".d");
+    dirs.push_back(unit_name + ".d");
+    return dirs;
+}
+
+}  // namespace gitvisor::unitfile

@@ -1,0 +1,43 @@
+#pragma once
+// The units of a whole tree (a commit, or folders given to `gitvisor verify`): which files are units,
+// template instances made by symlinks, drop-ins, and the checks that need every unit at once
+// (DESIGN §3): duplicate names, dependencies on absent units, ordering cycles.
+
+#include <string>
+#include <vector>
+
+#include "unitfile/diagnostic.h"
+#include "unitfile/specifiers.h"
+#include "unitfile/unit_loader.h"
+
+namespace gitvisor::unitfile {
+
+// One file of the tree. `path` is relative to the tree's root (or as the user named it) with '/'.
+struct TreeFile {
+    std::string path;
+    std::string text;            // contents; for a symlink, empty
+    bool is_symlink = false;
+    std::string symlink_target;  // for a symlink, as stored in the link
+};
+
+struct UnitSetOptions {
+    SpecifierContext context;  // host values; unit_name is filled per unit
+    // Checks across units (names, dependencies, cycles); off for `gitvisor verify FILE...`.
+    bool repository_checks = true;
+};
+
+struct UnitSet {
+    std::vector<LoadedUnit> units;      // units that run: plain units and template instances, by name
+    std::vector<LoadedUnit> templates;  // NAME@.service files (validated, never run themselves)
+    std::vector<std::string> masked;    // names of masked units (empty file, or a symlink to /dev/null)
+    Diagnostics diagnostics;            // everything: per-unit and across units, in file order
+    bool ok() const { return !has_errors(diagnostics); }
+};
+
+UnitSet load_unit_set(const std::vector<TreeFile>& files, const UnitSetOptions& options);
+
+// The drop-in directories that apply to `unit_name`, lowest precedence first:
+// "service.d", "foo-.service.d" ..., "foo@.service.d", "foo@bar.service.d".
+std::vector<std::string> dropin_dirs_for(const std::string& unit_name);
+
+}  // namespace gitvisor::unitfile
