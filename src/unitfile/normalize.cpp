@@ -45,6 +45,11 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string>& defa
     return defaults;
 }
 
+std::string implied_type(const Unit& unit) {
+    const auto* start = unit.get<std::vector<ExecCommand>>("Service", "ExecStart");
+    return start && !start->empty() ? "simple" : "oneshot";
+}
+
 std::string sections_to_json(const Unit& unit, bool drop_defaults) {
     const auto& defaults = default_json();
     std::vector<std::string> sections;
@@ -55,6 +60,8 @@ std::string sections_to_json(const Unit& unit, bool drop_defaults) {
             if (drop_defaults) {
                 auto it = defaults.find({section, key});
                 if (it != defaults.end() && it->second == value) continue;
+                // Type= has no fixed default: it depends on whether ExecStart= is set.
+                if (section == "Service" && key == "Type" && value == json_quote(implied_type(unit))) continue;
             }
             entries.push_back(json_quote(key) + ":" + value);
         }

@@ -1,5 +1,6 @@
 #include "unitfile/unit_loader.h"
 
+#include <algorithm>
 #include <set>
 
 #include "unitfile/directives.h"
@@ -50,6 +51,7 @@ public:
     }
 
     void read_file(const UnitFileText& file) {
+        const size_t first = m_loaded.diagnostics.size();
         IniDocument doc = read_ini(file.text, file.path);
         for (Diagnostic& d : doc.diagnostics) m_loaded.diagnostics.push_back(std::move(d));
         for (const SectionHeader& h : doc.sections) {
@@ -60,6 +62,10 @@ public:
             report(file.path, h.line, Severity::Warning, message + ", ignoring");
         }
         for (const Assignment& a : doc.assignments) apply(file.path, a);
+        // Structural and per-assignment messages were gathered in two passes: report them in line order.
+        std::stable_sort(m_loaded.diagnostics.begin() + static_cast<std::ptrdiff_t>(first),
+                         m_loaded.diagnostics.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
     }
 
     LoadedUnit finish() {

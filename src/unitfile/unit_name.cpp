@@ -1,5 +1,6 @@
 #include "unitfile/unit_name.h"
 
+#include <algorithm>
 #include <array>
 
 namespace gitvisor::unitfile {
@@ -50,11 +51,7 @@ std::optional<UnitName> parse_unit_name(std::string_view name) {
         return std::nullopt;
     }
     const std::string_view suffix = name.substr(dot + 1);
-    bool known_suffix = false;
-    for (std::string_view known : kUnitSuffixes) {
-        known_suffix = known_suffix || suffix == known;
-    }
-    if (!known_suffix) {
+    if (std::ranges::find(kUnitSuffixes, suffix) == kUnitSuffixes.end()) {
         return std::nullopt;
     }
 

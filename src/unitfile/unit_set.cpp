@@ -234,3 +234,11 @@ std::vector<std::string> dropin_dirs_for(const std::string& unit_name) {
 }
 
 }  // namespace gitvisor::unitfile
+
+namespace gitvisor::unitfile {
+
+UnitSet load_unit_set(const std::vector<TreeFile>& files, const UnitSetOptions& options) {
+    return SetLoader(files, options).run();
+}
+
+}  // namespace gitvisor::unitfile

@@ -1,5 +1,6 @@
 #include "unitfile/words.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -11,7 +12,8 @@ namespace {
 // systemd's WHITESPACE: the only characters that separate words.
 constexpr std::string_view kWhitespace = " \t\n\r";
 // Characters that quote_word may leave unquoted. Everything else (whitespace, quotes, backslash, ';',
-// control characters, shell-looking punctuation) makes it quote the word, so printed argv reads unambiguously.
+// control characters, shell-looking punctuation) makes it quote the word, so printed argv reads
+// unambiguously.
 constexpr std::string_view kPlainPunctuation = "-_./:=@+,%^~";
 // The longest file name the kernel accepts (NAME_MAX); a bare program name must fit in it.
 constexpr std::size_t kMaxNameLength = 255;
@@ -100,6 +102,21 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
+// The one-character C escapes and what they stand for (\s, a space, is a systemd extension).
+constexpr std::array<std::pair<char, char>, 11> kSimpleEscapes = {{
+    {'a', '\a'},
+    {'b', '\b'},
+    {'f', '\f'},
+    {'n', '\n'},
+    {'r', '\r'},
+    {'t', '\t'},
+    {'v', '\v'},
+    {'\\', '\\'},
+    {'"', '"'},
+    {'\'', '\''},
+    {'s', ' '},
+}};
+
 // Reads `count` hex digits at text[pos...]; nullopt if any is missing or not hex.
 std::optional<std::uint32_t> read_hex(std::string_view text, std::size_t pos, std::size_t count) {
     if (pos + count > text.size()) return std::nullopt;
@@ -119,18 +136,13 @@ std::optional<std::uint32_t> read_hex(std::string_view text, std::size_t pos, st
 // systemd 252 does; \U must be a valid code point.
 std::size_t decode_escape(std::string_view text, std::size_t pos, std::string& out) {
     if (pos >= text.size()) return 0;
+    for (const auto& [letter, decoded] : kSimpleEscapes) {
+        if (text[pos] == letter) {
+            out += decoded;
+            return 1;
+        }
+    }
     switch (text[pos]) {
-        case 'a': out += '\a'; return 1;
-        case 'b': out += '\b'; return 1;
-        case 'f': out += '\f'; return 1;
-        case 'n': out += '\n'; return 1;
-        case 'r': out += '\r'; return 1;
-        case 't': out += '\t'; return 1;
-        case 'v': out += '\v'; return 1;
-        case '\\': out += '\\'; return 1;
-        case '"': out += '"'; return 1;
-        case '\'': out += '\''; return 1;
-        case 's': out += ' '; return 1;
         case 'x': {
             const auto value = read_hex(text, pos + 1, 2);
             if (!value || *value == 0) return 0;
@@ -149,7 +161,8 @@ std::size_t decode_escape(std::string_view text, std::size_t pos, std::string& o
             append_utf8(out, *value);
             return 9;
         }
-        case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        default: {
+            // \NNN: exactly three octal digits.
             if (pos + 3 > text.size()) return 0;
             const int a = octal_digit(text[pos]);
             const int b = octal_digit(text[pos + 1]);
@@ -160,8 +173,6 @@ std::size_t decode_escape(std::string_view text, std::size_t pos, std::string& o
             out += static_cast<char>(value);
             return 3;
         }
-        default:
-            return 0;
     }
 }
 
@@ -310,7 +321,8 @@ std::string replace_braced(std::string_view word, const std::map<std::string, st
 bool is_valid_variable_name(std::string_view name) {
     if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
     for (char c : name) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        const bool ok =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok) return false;
     }
     return true;
@@ -351,10 +363,19 @@ Result<std::size_t> read_prefixes(std::string_view word, ExecCommand& command) {
         std::size_t length = 1;
         bool privilege = false;
         switch (c) {
-            case '-': flag = &command.ignore_failure; break;
-            case '@': flag = &command.override_argv0; break;
-            case ':': flag = &command.no_env_expand; break;
-            case '+': flag = &command.full_privileges; privilege = true; break;
+            case '-':
+                flag = &command.ignore_failure;
+                break;
+            case '@':
+                flag = &command.override_argv0;
+                break;
+            case ':':
+                flag = &command.no_env_expand;
+                break;
+            case '+':
+                flag = &command.full_privileges;
+                privilege = true;
+                break;
             case '!':
                 privilege = true;
                 if (pos + 1 < word.size() && word[pos + 1] == '!') {
@@ -367,9 +388,12 @@ Result<std::size_t> read_prefixes(std::string_view word, ExecCommand& command) {
             default:
                 return Result<std::size_t>::ok(pos);
         }
-        if (*flag) return Result<std::size_t>::fail("prefix " + quoted(word.substr(pos, length)) + " given twice");
+        if (*flag) {
+            return Result<std::size_t>::fail("prefix " + quoted(word.substr(pos, length)) + " given twice");
+        }
         if (privilege && (command.full_privileges || command.no_setuid || command.ambient_fallback)) {
-            return Result<std::size_t>::fail("conflicting prefixes: only one of '+', '!' and '!!' may be used");
+            return Result<std::size_t>::fail(
+                "conflicting prefixes: only one of '+', '!' and '!!' may be used");
         }
         *flag = true;
         pos += length;
@@ -504,8 +528,8 @@ std::vector<std::string> expand_exec_argv(const ExecCommand& command,
     out.push_back(command.argv[0]);
     for (std::size_t i = 1; i < command.argv.size(); ++i) {
         const std::string& word = command.argv[i];
-        const bool whole_word = !word.empty() && word[0] == '$' &&
-                                !(word.size() > 1 && (word[1] == '{' || word[1] == '$'));
+        const bool whole_word =
+            !word.empty() && word[0] == '$' && !(word.size() > 1 && (word[1] == '{' || word[1] == '$'));
         if (whole_word) {
             if (const std::string* value = lookup(env, std::string_view(word).substr(1))) {
                 for (std::string& part : split_value(*value)) out.push_back(std::move(part));
@@ -527,7 +551,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_environment(std::
         // systemd parses Environment= strictly: an unknown escape makes it drop the rest of the line.
         // gitvisor refuses the line instead of guessing.
         if (word.unknown_escape) {
-            return R::fail("unknown escape sequence in " + quoted(word.raw) + " (write '\\\\' for a backslash)");
+            return R::fail("unknown escape sequence in " + quoted(word.raw) +
+                           " (write '\\\\' for a backslash)");
         }
         const std::size_t equals = word.text.find('=');
         if (equals == std::string::npos) return R::fail("missing '=' in " + quoted(word.text));
@@ -551,7 +576,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_environment(std::
 Result<std::vector<std::pair<std::string, std::string>>> parse_environment_file(std::string_view text) {
     using R = Result<std::vector<std::pair<std::string, std::string>>>;
     constexpr std::string_view kNewline = "\n\r";
-    constexpr std::string_view kComment = "#;";
+    constexpr std::string_view kCommentStarts = "#;";
     constexpr std::string_view kShellNeedEscape = "\"\\`$";
     auto contains = [](std::string_view set, char c) { return set.find(c) != std::string_view::npos; };
 
@@ -602,7 +627,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_environment_file(
     for (const char c : text) {
         switch (state) {
             case State::kPreKey:
-                if (contains(kComment, c)) {
+                if (contains(kCommentStarts, c)) {
                     state = State::kComment;
                 } else if (!is_whitespace(c)) {
                     state = State::kKey;

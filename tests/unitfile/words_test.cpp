@@ -1,7 +1,6 @@
 #include "unitfile/words.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -220,7 +219,8 @@ TEST_CASE("split_words keeps NUL and invalid UTF-8 bytes as they are", "[words]"
     CHECK(words_of("\xff\xfe") == Strings{"\xff\xfe"});
 }
 
-// ---- quote_word ---------------------------------------------------------------------------------------------
+// ---- quote_word
+// ---------------------------------------------------------------------------------------------
 
 TEST_CASE("quote_word leaves plain words alone", "[words]") {
     CHECK(quote_word("/usr/bin/env") == "/usr/bin/env");
@@ -302,7 +302,8 @@ TEST_CASE("quote_word output parses back as the same exec argument", "[words]") 
     CHECK(command.argv == expected);
 }
 
-// ---- parse_exec: SYNTAX §3 ----------------------------------------------------------------------------------
+// ---- parse_exec: SYNTAX §3
+// ----------------------------------------------------------------------------------
 
 TEST_CASE("parse_exec reads a simple command", "[words]") {
     auto command = single_command("/bin/echo hello \"big world\"");
@@ -549,7 +550,8 @@ TEST_CASE("expand_exec_argv gives 0..n words for an empty or blank value", "[wor
 
 TEST_CASE("expand_exec_argv turns $$ into $", "[words]") {
     const Env env = {{"X", "x"}};
-    CHECK(expand("/bin/prog $$ $$X a$$b $${X} $$$", env) == Strings{"/bin/prog", "$", "$X", "a$b", "${X}", "$$"});
+    CHECK(expand("/bin/prog $$ $$X a$$b $${X} $$$", env) ==
+          Strings{"/bin/prog", "$", "$X", "a$b", "${X}", "$$"});
 }
 
 TEST_CASE("expand_exec_argv honours quotes and backslashes in a $NAME value", "[words]") {
@@ -574,7 +576,8 @@ TEST_CASE("expand_exec_argv honours quotes and backslashes in a $NAME value", "[
 TEST_CASE("expand_exec_argv leaves $NAME inside a larger word alone", "[words]") {
     // man systemd.service: only "$FOO" as a separate word is replaced; within a word only ${FOO} is.
     const Env env = {{"FOO", "foo"}};
-    CHECK(expand("/bin/p a$FOO --x=$FOO x$FOO$FOO", env) == Strings{"/bin/p", "a$FOO", "--x=$FOO", "x$FOO$FOO"});
+    CHECK(expand("/bin/p a$FOO --x=$FOO x$FOO$FOO", env) ==
+          Strings{"/bin/p", "a$FOO", "--x=$FOO", "x$FOO$FOO"});
 }
 
 TEST_CASE("expand_exec_argv looks up a word starting with '$' as a whole name", "[words]") {
@@ -645,18 +648,21 @@ TEST_CASE("parse_environment rejects a word without '='", "[words]") {
 
 TEST_CASE("parse_environment rejects bad quoting and escapes", "[words]") {
     CHECK(environment_error("\"A=1") == "unbalanced quoting");
-    CHECK(environment_error("A=a\\.b") == "unknown escape sequence in 'A=a\\.b' (write '\\\\' for a backslash)");
+    CHECK(environment_error("A=a\\.b") ==
+          "unknown escape sequence in 'A=a\\.b' (write '\\\\' for a backslash)");
     CHECK(environment_error("A=x\\") == "unknown escape sequence in 'A=x\\' (write '\\\\' for a backslash)");
     CHECK(environment_of("A=a\\\\.b") == Pairs{{"A", "a\\.b"}});
 }
 
 TEST_CASE("parse_environment rejects values that are not UTF-8", "[words]") {
     CHECK(environment_error("A=\\xff") == "invalid UTF-8 in the value of 'A'");
-    CHECK(environment_error("A=\\u0000x B=\\uD800") == "unknown escape sequence in 'A=\\u0000x' (write '\\\\' for a backslash)");
+    CHECK(environment_error("A=\\u0000x B=\\uD800") ==
+          "unknown escape sequence in 'A=\\u0000x' (write '\\\\' for a backslash)");
     CHECK(environment_error("B=\\uD800") == "invalid UTF-8 in the value of 'B'");
 }
 
-// ---- parse_environment_file: SYNTAX §4 ---------------------------------------------------------------------
+// ---- parse_environment_file: SYNTAX §4
+// ---------------------------------------------------------------------
 
 TEST_CASE("parse_environment_file reads simple assignments", "[words]") {
     CHECK(env_file_of("A=1\nB=two words\n") == Pairs{{"A", "1"}, {"B", "two words"}});
@@ -681,7 +687,8 @@ TEST_CASE("parse_environment_file has no trailing comments", "[words]") {
     CHECK(env_file_of("A=1 # not a comment\nB=x;y") == Pairs{{"A", "1 # not a comment"}, {"B", "x;y"}});
 }
 
-TEST_CASE("parse_environment_file continues a comment ending in a backslash, as systemd 252 does", "[words]") {
+TEST_CASE("parse_environment_file continues a comment ending in a backslash, as systemd 252 does",
+          "[words]") {
     CHECK(env_file_of("# comment \\\nA=hidden\nB=shown") == Pairs{{"B", "shown"}});
     CHECK(env_file_of("# comment \\x\nA=shown") == Pairs{{"A", "shown"}});
 }

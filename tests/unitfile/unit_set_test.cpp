@@ -1,0 +1,129 @@
+#include "unitfile/unit_set.h"
+
+#include <catch2/catch.hpp>
+
+#include "test_support.h"
+
+using namespace gitvisor::unitfile;
+using Strings = std::vector<std::string>;
+
+namespace {
+
+TreeFile file(std::string path, std::string text) { return {std::move(path), std::move(text), false, {}}; }
+TreeFile symlink_file(std::string path, std::string target) { return {std::move(path), {}, true, std::move(target)}; }
+
+UnitSet load_set(const std::vector<TreeFile>& files, bool repository_checks = true) {
+    UnitSetOptions o;
+    o.context = testing::fixed_context();
+    o.repository_checks = repository_checks;
+    return load_unit_set(files, o);
+}
+
+Strings names(const std::vector<LoadedUnit>& units) {
+    Strings out;
+    for (const LoadedUnit& u : units) out.push_back(u.unit.name);
+    return out;
+}
+
+Strings messages(const UnitSet& set) {
+    Strings out;
+    for (const Diagnostic& d : set.diagnostics) out.push_back(d.format());
+    return out;
+}
+
+const std::string kSimple = "[Service]\nExecStart=/bin/sleep infinity\n";
+
+}  // namespace
+
+TEST_CASE("units are the .service files of the tree, in any folder", "[unit_set]") {
+    const UnitSet set = load_set({file("a.service", kSimple), file("team/b.service", kSimple),
+                                  file("README.md", "x"), file("gitvisor.ini", "[Deploy]\n")});
+    CHECK(set.ok());
+    CHECK(names(set.units) == Strings{"a.service", "b.service"});
+}
+
+TEST_CASE("two files with one unit name are an error at both", "[unit_set]") {
+    const UnitSet set = load_set({file("a/web.service", kSimple), file("b/web.service", kSimple)});
+    CHECK(messages(set) == Strings{
+                               "a/web.service: error: duplicate unit name 'web.service': also defined by "
+                               "b/web.service (unit names must be unique)",
+                               "b/web.service: error: duplicate unit name 'web.service': also defined by "
+                               "a/web.service (unit names must be unique)",
+                           });
+    CHECK(set.units.empty());
+}
+
+TEST_CASE("template instances come from symlinks to the template", "[unit_set]") {
+    const UnitSet set = load_set({
+        file("worker@.service", "[Service]\nExecStart=/usr/bin/worker --queue %i\n"),
+        symlink_file("worker@fast.service", "worker@.service"),
+        symlink_file("worker@slow.service", "./worker@.service"),
+        symlink_file("other.service", "worker@.service"),
+        symlink_file("gone.service", "/dev/null"),
+    });
+    CHECK(names(set.units) == Strings{"worker@fast.service", "worker@slow.service"});
+    CHECK(names(set.templates) == Strings{"worker@.service"});
+    CHECK(set.masked == Strings{"gone.service"});
+    REQUIRE(set.units.size() == 2);
+    const auto& argv = set.units[0].unit.get<std::vector<ExecCommand>>("Service", "ExecStart")->at(0).argv;
+    CHECK(argv == Strings{"/usr/bin/worker", "--queue", "fast"});
+    CHECK(set.units[0].unit.file == "worker@fast.service -> worker@.service");
+    CHECK(messages(set) == Strings{"other.service: error: symlink to 'worker@.service': only template instances may "
+                                   "be symlinks (other@INSTANCE.service -> other@.service)"});
+}
+
+TEST_CASE("drop-ins: lexical order by file name, the most specific directory wins a name", "[unit_set]") {
+    const UnitSet set = load_set({
+        file("app-api@.service", "[Service]\nExecStart=/bin/app\nEnvironment=LEVEL=main\n"),
+        symlink_file("app-api@one.service", "app-api@.service"),
+        file("service.d/10-all.conf", "[Service]\nEnvironment=ALL=1 LEVEL=service.d\n"),
+        file("app-.service.d/20-prefix.conf", "[Service]\nEnvironment=PREFIX=1 LEVEL=prefix\n"),
+        file("app-api@.service.d/30-template.conf", "[Service]\nEnvironment=LEVEL=template\n"),
+        file("app-api@one.service.d/30-template.conf", "[Service]\nEnvironment=LEVEL=instance\n"),
+        file("app-api@one.service.d/05-first.conf", "[Service]\nEnvironment=FIRST=1\n"),
+    });
+    REQUIRE(set.ok());
+    REQUIRE(set.units.size() == 1);
+    const Unit& u = set.units[0].unit;
+    CHECK(u.dropins == Strings{"app-api@one.service.d/05-first.conf", "service.d/10-all.conf",
+                               "app-.service.d/20-prefix.conf", "app-api@one.service.d/30-template.conf"});
+    CHECK(*u.get<EnvironmentMap>("Service", "Environment") ==
+          EnvironmentMap{{"ALL", "1"}, {"FIRST", "1"}, {"LEVEL", "instance"}, {"PREFIX", "1"}});
+}
+
+TEST_CASE("Requires= must name a unit of the tree", "[unit_set]") {
+    const UnitSet set = load_set({
+        file("web.service", "[Unit]\nRequires=db.service network-online.target\nWants=cache.service\n" + kSimple),
+    });
+    CHECK(messages(set) == Strings{
+                               "web.service:2: error: Requires= names 'db.service', which is not in this tree: add "
+                               "db.service or remove it from Requires=",
+                               "web.service:2: warning: Requires= names 'network-online.target', which gitvisor "
+                               "does not manage, ignoring",
+                           });
+    // Without repository checks (verify FILE...), only the file itself is judged.
+    CHECK(load_set({file("web.service", "[Unit]\nRequires=db.service\n" + kSimple)}, false).ok());
+}
+
+TEST_CASE("ordering cycles are rejected", "[unit_set]") {
+    const UnitSet set = load_set({
+        file("a.service", "[Unit]\nAfter=c.service\n" + kSimple),
+        file("b.service", "[Unit]\nAfter=a.service\n" + kSimple),
+        file("c.service", "[Unit]\nBefore=d.service\nAfter=b.service\n" + kSimple),
+        file("d.service", kSimple),
+    });
+    REQUIRE(messages(set).size() == 1);
+    CHECK(messages(set)[0] ==
+          "a.service:2: error: ordering cycle: a.service -> b.service -> c.service -> a.service (After=/Before= must "
+          "not loop)");
+    // Requires= without ordering is no cycle (systemd starts both in parallel).
+    CHECK(load_set({file("a.service", "[Unit]\nRequires=b.service\n" + kSimple),
+                    file("b.service", "[Unit]\nRequires=a.service\n" + kSimple)})
+              .ok());
+}
+
+TEST_CASE("drop-in directories for a name", "[unit_set]") {
+    CHECK(dropin_dirs_for("foo-bar-baz.service") ==
+          Strings{"service.d", "foo-.service.d", "foo-bar-.service.d", "foo-bar-baz.service.d"});
+    CHECK(dropin_dirs_for("web@2.service") == Strings{"service.d", "web@.service.d", "web@2.service.d"});
+}
