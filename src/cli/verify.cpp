@@ -160,7 +160,13 @@ std::optional<VerifyOptions> parse_args(const std::vector<std::string>& args, st
         } else if (a == "--repo" || a == "--commit" || a == "--print") {
             std::optional<std::string> v = value(a.c_str());
             if (!v) return std::nullopt;
-            (a == "--repo" ? o.repo : a == "--print" ? o.print : o.commit) = *v;
+            if (a == "--repo") {
+                o.repo = *v;
+            } else if (a == "--print") {
+                o.print = *v;
+            } else {
+                o.commit = *v;
+            }
         } else if (a.starts_with("--repo=")) {
             o.repo = a.substr(7);
         } else if (a.starts_with("--commit=")) {

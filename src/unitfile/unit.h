@@ -4,6 +4,7 @@
 // directive table (directives.h).
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -72,6 +73,7 @@ struct Unit {
     // section -> key -> setting; X- sections keep their raw values as lists of strings.
     std::map<std::string, std::map<std::string, Setting>> sections;
     std::map<std::string, SourceLine> headers;  // where each section first appears
+    std::set<std::string> ignored;              // keys known to systemd that gitvisor ignored (with a warning)
 
 
     const Setting* find(const std::string& section, const std::string& key) const;

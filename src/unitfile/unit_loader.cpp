@@ -45,8 +45,10 @@ void append_value(Value& into, Value&& add) {
 
 class Loader {
 public:
-    Loader(const std::string& name, SpecifierContext context) : m_context(std::move(context)) {
+    Loader(const std::string& name, const std::string& file, SpecifierContext context)
+        : m_context(std::move(context)) {
         m_loaded.unit.name = name;
+        m_loaded.unit.file = file;
         m_context.unit_name = name;
     }
 
@@ -101,6 +103,7 @@ private:
         const Directive* d = find_directive(a.section, a.key);
         if (!d) {
             if (find_ignored_directive(a.section, a.key)) {
+                m_loaded.unit.ignored.insert(a.key);
                 report(file, a.line, Severity::Warning, a.key + "= is not supported by gitvisor, ignoring");
                 return;
             }
@@ -173,11 +176,10 @@ LoadedUnit load_unit(const std::string& name, const UnitFileText& main, const st
         masked.masked = true;
         return masked;
     }
-    Loader loader(name, std::move(context));
+    Loader loader(name, main.path, std::move(context));
     loader.read_file(main);
     for (const UnitFileText& d : dropins) loader.read_file(d);
     LoadedUnit loaded = loader.finish();
-    loaded.unit.file = main.path;
     for (const UnitFileText& d : dropins) loaded.unit.dropins.push_back(d.path);
     return loaded;
 }

@@ -20,6 +20,8 @@ std::string dir_name(std::string_view path) {
     return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
 }
 
+constexpr const char* kTemplateCheckInstance = "instance";
+
 bool is_dropin(const TreeFile& f) {
     return f.path.ends_with(".conf") && base_name(dir_name(f.path)).ends_with(".d") && !f.is_symlink;
 }
@@ -109,9 +111,10 @@ private:
             const std::string target = base_name(f.symlink_target);
             const std::string template_name = parsed->prefix + "@." + parsed->suffix;
             if (!parsed->is_instance || target != template_name) {
-                report(f.path, 0, Severity::Error,
-                       "symlink to '" + f.symlink_target + "': only template instances may be symlinks (" +
-                           parsed->prefix + "@INSTANCE." + parsed->suffix + " -> " + template_name + ")");
+                // systemd reads such a link as an alias; gitvisor runs every unit under one name only.
+                report(f.path, 0, Severity::Warning,
+                       "symlink to '" + f.symlink_target + "' is an alias; gitvisor runs units only under their own "
+                       "name (instances link NAME@INSTANCE.service -> NAME@.service), ignoring");
                 return;
             }
             source = template_file(template_name);
@@ -121,7 +124,11 @@ private:
                 return;
             }
         }
-        LoadedUnit loaded = load_unit(name, {source->path, source->text}, dropins_for(name), m_options.context);
+        // A template is checked as if instantiated, so that "%i.device" or "User=%i" read as they will run.
+        const std::string load_name =
+            parsed->is_template ? parsed->prefix + "@" + kTemplateCheckInstance + "." + parsed->suffix : name;
+        LoadedUnit loaded = load_unit(load_name, {source->path, source->text}, dropins_for(name), m_options.context);
+        loaded.unit.name = name;
         if (f.is_symlink) loaded.unit.file = f.path + " -> " + source->path;
         for (Diagnostic& d : loaded.diagnostics) m_set.diagnostics.push_back(d);
         if (loaded.masked) {

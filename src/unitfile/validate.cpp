@@ -32,7 +32,13 @@ void validate_service(const Unit& unit, Diagnostics& diagnostics) {
     const size_t starts = command_count(unit, "ExecStart");
     const size_t stops = command_count(unit, "ExecStop");
 
-    if (starts == 0 && stops == 0) {
+    if (starts == 0 && stops == 0 && unit.ignored.count("SuccessAction")) {
+        // systemd accepts a unit whose only effect is SuccessAction= (e.g. reboot); under gitvisor it does nothing.
+        const SourceLine where = anchor(unit, "Type");
+        diagnostics.push_back({where.file, where.line, Severity::Warning,
+                               "service has no ExecStart= and only a SuccessAction=, which gitvisor does not "
+                               "support: it will do nothing, ignoring"});
+    } else if (starts == 0 && stops == 0) {
         error(anchor(unit, "Type"),
               "service has no ExecStart= and no ExecStop=: add ExecStart=/path/to/program");
     } else if (starts == 0 && type != "oneshot") {
