@@ -1,5 +1,7 @@
 #include "common/json.h"
 
+#include <algorithm>
+
 namespace gitvisor {
 namespace {
 
@@ -29,6 +31,19 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 
 std::string json_quote(std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
+    // Most text is printable ASCII with nothing to escape: copy it in one go.
+    const bool plain = std::all_of(text.begin(), text.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+    });
+    if (plain) {
+        std::string out;
+        out.reserve(text.size() + 2);
+        out.push_back('"');
+        out.append(text);
+        out.push_back('"');
+        return out;
+    }
     std::string out;
     out.reserve(text.size() + 2);
     out.push_back('"');

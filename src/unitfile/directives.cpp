@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 
 namespace gitvisor::unitfile {
 namespace {
@@ -374,8 +375,15 @@ std::span<const Directive> all_directives() { return table(); }
 std::span<const IgnoredDirective> ignored_directives() { return kIgnored; }
 
 const Directive* find_directive(std::string_view section, std::string_view key) {
-    for (const Directive& d : table())
-        if (d.section == section && d.key == key) return &d;
+    // Looked up for every assignment of every unit: index the table by key once.
+    static const auto by_key = [] {
+        std::unordered_multimap<std::string_view, const Directive*> index;
+        for (const Directive& d : table()) index.emplace(d.key, &d);
+        return index;
+    }();
+    auto [first, last] = by_key.equal_range(key);
+    for (auto it = first; it != last; ++it)
+        if (it->second->section == section) return it->second;
     return nullptr;
 }
 

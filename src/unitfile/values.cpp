@@ -431,8 +431,9 @@ Result<uint64_t> parse_timespan(std::string_view text, uint64_t bare_unit_usec) 
         if (!is_digit(text[pos]) && text[pos] != '.') {
             if (is_word_byte(text[pos])) {
                 std::string_view word = text.substr(pos, skip_word(text, pos) - pos);
-                if (lowercase(text.substr(pos)) == "infinity") {
-                    return Result<uint64_t>::fail("'infinity' must be written in lowercase");
+                if (lowercase(word) == "infinity") {
+                    return Result<uint64_t>::fail(any_item ? "'infinity' must stand alone"
+                                                           : "'infinity' must be written in lowercase");
                 }
                 return Result<uint64_t>::fail("expected a number before " + quoted(word));
             }
