@@ -17,6 +17,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  verify PATH...                      check unit files or folders of them\n"
     "  verify --repo PATH [--commit REV]   check the units of a commit (default HEAD)\n"
+    "  verify --repo PATH --staged         check the units staged for the next commit\n"
     "  verify --print FILE                 show how a unit file is understood, as JSON\n"
     "  verify --list-directives            the directive table, as Markdown\n"
     "\n"

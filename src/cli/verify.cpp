@@ -31,6 +31,7 @@ struct VerifyOptions {
     std::optional<std::string> print;
     bool json = false;
     bool list_directives = false;
+    bool staged = false;
 };
 
 std::optional<std::string> read_file(const fs::path& path) {
@@ -136,7 +137,7 @@ void print_diagnostics(const Diagnostics& diagnostics, bool json, std::ostream& 
 int usage(std::ostream& err, const std::string& problem) {
     err << "gitvisor: error: " << problem << "\n"
         << "usage: gitvisor verify [--json] PATH...\n"
-        << "       gitvisor verify [--json] --repo PATH [--commit REV]\n"
+        << "       gitvisor verify [--json] --repo PATH [--commit REV | --staged]\n"
         << "       gitvisor verify --print FILE\n"
         << "       gitvisor verify --list-directives\n";
     return kExitUsage;
@@ -155,6 +156,8 @@ std::optional<VerifyOptions> parse_args(const std::vector<std::string>& args, st
         };
         if (a == "--json") {
             o.json = true;
+        } else if (a == "--staged") {
+            o.staged = true;
         } else if (a == "--list-directives") {
             o.list_directives = true;
         } else if (a == "--repo" || a == "--commit" || a == "--print") {
@@ -177,6 +180,10 @@ std::optional<VerifyOptions> parse_args(const std::vector<std::string>& args, st
         } else {
             o.paths.push_back(a);
         }
+    }
+    if (o.staged && !o.repo) {
+        code = usage(err, "--staged needs --repo");
+        return std::nullopt;
     }
     const int modes = (o.repo ? 1 : 0) + (o.print ? 1 : 0) + (o.list_directives ? 1 : 0) + (o.paths.empty() ? 0 : 1);
     if (modes != 1) {
@@ -211,7 +218,8 @@ int run_verify(const std::vector<std::string>& args, std::ostream& out, std::ost
     std::vector<TreeFile> files;
 
     if (options->repo) {
-        Result<repo::CommitTree> tree = repo::read_commit_tree(*options->repo, options->commit);
+        Result<repo::CommitTree> tree = options->staged ? repo::read_staged_tree(*options->repo)
+                                                        : repo::read_commit_tree(*options->repo, options->commit);
         if (!tree) {
             err << "gitvisor: error: cannot verify '" << *options->repo << "': " << tree.error() << "\n";
             return kExitFailure;

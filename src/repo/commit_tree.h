@@ -21,4 +21,12 @@ struct CommitTree {
 // "cannot open repository '/x': ...", "cannot resolve 'v9': ...".
 Result<CommitTree> read_commit_tree(const std::string& repo_path, const std::string& revision);
 
+// The files staged in the index of a non-bare repository (what `git commit` would record), for pre-commit
+// hooks. Unmerged entries are skipped.
+Result<CommitTree> read_staged_tree(const std::string& repo_path);
+
+// Inside a git hook where GIT_QUARANTINE_PATH and GIT_DIR are set (pre-receive, update), the repository is
+// opened from the environment so that pushed objects not yet accepted can be read; `repo_path` then only
+// names the repository in messages.
+
 }  // namespace gitvisor::repo

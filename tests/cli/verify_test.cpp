@@ -150,3 +150,52 @@ TEST_CASE("the shipped examples verify cleanly", "[cli]") {
     CHECK(r.out.empty());
     CHECK(r.err == "gitvisor: 3 unit(s) checked, 0 error(s), 0 warning(s)\n");
 }
+
+TEST_CASE("verify --staged checks what the next commit would record (pre-commit hook)", "[cli][git]") {
+    TempDir dir;
+    const std::filesystem::path repo = dir / "units";
+    REQUIRE(run(git() + " init -q units", dir.path()).exit_code == 0);
+    dir.write("units/web.service", kGood);
+    REQUIRE(run(git() + " add web.service", repo).exit_code == 0);
+    CHECK(verify("--repo . --staged", repo).exit_code == 0);
+
+    dir.write("units/web.service", "[Service]\nExecStart=/bin/true\nType=bogus\n");
+    CHECK(verify("--repo . --staged", repo).exit_code == 0);  // edited, not staged
+    REQUIRE(run(git() + " add web.service", repo).exit_code == 0);
+    const CommandResult r = verify("--repo . --staged", repo);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.starts_with("web.service:3: error: invalid value 'bogus' for Type="));
+
+    // As a real pre-commit hook, the commit is refused.
+    const std::string hook = "#!/bin/sh\nexec " + shell_quote(gitvisor_binary()) + " verify --repo . --staged\n";
+    dir.write("units/.git/hooks/pre-commit", hook);
+    std::filesystem::permissions(repo / ".git/hooks/pre-commit", std::filesystem::perms::owner_all);
+    CHECK(run(git() + " commit -qm 'broken'", repo).exit_code != 0);
+    CHECK(run("git rev-parse -q --verify HEAD", repo).exit_code != 0);  // still no commit
+}
+
+TEST_CASE("verify in a pre-receive hook rejects a push with a broken unit", "[cli][git]") {
+    TempDir dir;
+    REQUIRE(run(git() + " init -q --bare server.git && " + git() + " init -q work", dir.path()).exit_code == 0);
+    const std::string hook =
+        "#!/bin/sh\n"
+        "while read old new ref; do\n"
+        "  " + shell_quote(gitvisor_binary()) + " verify --repo . --commit \"$new\" || exit 1\n"
+        "done\n";
+    dir.write("server.git/hooks/pre-receive", hook);
+    std::filesystem::permissions(dir / "server.git/hooks/pre-receive", std::filesystem::perms::owner_all);
+    const std::filesystem::path work = dir / "work";
+    REQUIRE(run(git() + " remote add origin ../server.git", work).exit_code == 0);
+
+    dir.write("work/web.service", kGood);
+    REQUIRE(run(git() + " add -A && " + git() + " commit -qm good", work).exit_code == 0);
+    CHECK(run(git() + " push -q origin main", work).exit_code == 0);
+
+    dir.write("work/web.service", "[Service]\nExecStart=/bin/true\nRestart=sometimes\n");
+    REQUIRE(run(git() + " commit -qam broken", work).exit_code == 0);
+    const CommandResult push = run(git() + " push -q origin main", work);
+    CHECK(push.exit_code != 0);
+    CHECK(push.err.find("web.service:3: error: invalid value 'sometimes' for Restart=") != std::string::npos);
+    // The server still has the good commit.
+    CHECK(run("git --git-dir=server.git log --format=%s -1 main", dir.path()).out == "good\n");
+}
