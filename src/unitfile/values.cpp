@@ -194,8 +194,9 @@ Result<uint64_t> parse_permyriad(std::string_view text, uint64_t max) {
             if (places == 0) {
                 return Result<uint64_t>::fail("a value in \xe2\x80\xb1 takes no decimals");
             }
-            return Result<uint64_t>::fail(places == 2 ? "a percentage takes at most two decimals, e.g. '10.55%'"
-                                                      : "a value in \xe2\x80\xb0 takes at most one decimal");
+            return Result<uint64_t>::fail(places == 2
+                                              ? "a percentage takes at most two decimals, e.g. '10.55%'"
+                                              : "a value in \xe2\x80\xb0 takes at most one decimal");
         }
         for (int i = 0; i < places; ++i) {
             fraction = fraction * 10 + (static_cast<size_t>(i) < decimals.size() ? decimals[i] - '0' : 0);
@@ -231,16 +232,14 @@ struct SizeSuffix {
 };
 
 // Largest first: in "1G 512M" each part's suffix must come after the previous one's in this table.
-constexpr std::array<SizeSuffix, 8> kSizeSuffixes = {{
-    {"E", uint64_t{1} << 60},
-    {"P", uint64_t{1} << 50},
-    {"T", uint64_t{1} << 40},
-    {"G", uint64_t{1} << 30},
-    {"M", uint64_t{1} << 20},
-    {"K", uint64_t{1} << 10},
-    {"B", 1},
-    {"", 1},
-}};
+constexpr std::array<SizeSuffix, 8> kSizeSuffixes = {{{"E", uint64_t{1} << 60},
+                                                      {"P", uint64_t{1} << 50},
+                                                      {"T", uint64_t{1} << 40},
+                                                      {"G", uint64_t{1} << 30},
+                                                      {"M", uint64_t{1} << 20},
+                                                      {"K", uint64_t{1} << 10},
+                                                      {"B", 1},
+                                                      {"", 1}}};
 
 constexpr std::string_view kSizeSuffixHelp = "size suffixes are K, M, G, T, P, E (base 1024)";
 
@@ -302,14 +301,15 @@ Result<uint64_t> parse_bytes(std::string_view text) {
         }
         auto index = static_cast<size_t>(suffix - kSizeSuffixes.begin());
         if (index < first_suffix) {
-            return Result<uint64_t>::fail("parts of a size must go from larger to smaller units, e.g. '1G 512M'");
+            return Result<uint64_t>::fail(
+                "parts of a size must go from larger to smaller units, e.g. '1G 512M'");
         }
         const uint64_t limit = UINT64_MAX / suffix->factor;
         if (whole > limit || (fraction > 0 && whole == limit)) {
             return Result<uint64_t>::fail("value too large");
         }
-        const uint64_t part = whole * suffix->factor +
-                              static_cast<uint64_t>(fraction * static_cast<double>(suffix->factor));
+        const uint64_t part =
+            whole * suffix->factor + static_cast<uint64_t>(fraction * static_cast<double>(suffix->factor));
         if (part > UINT64_MAX - total) {
             return Result<uint64_t>::fail("value too large");
         }
@@ -328,31 +328,48 @@ struct TimeUnit {
 };
 
 constexpr std::array<TimeUnit, 30> kTimeUnits = {{
-    {"seconds", kUsecPerSec},     {"second", kUsecPerSec},     {"sec", kUsecPerSec},
-    {"s", kUsecPerSec},           {"minutes", kUsecPerMinute}, {"minute", kUsecPerMinute},
-    {"min", kUsecPerMinute},      {"months", kUsecPerMonth},   {"month", kUsecPerMonth},
-    {"M", kUsecPerMonth},         {"msec", kUsecPerMsec},      {"ms", kUsecPerMsec},
-    {"m", kUsecPerMinute},        {"hours", kUsecPerHour},     {"hour", kUsecPerHour},
-    {"hr", kUsecPerHour},         {"h", kUsecPerHour},         {"days", kUsecPerDay},
-    {"day", kUsecPerDay},         {"d", kUsecPerDay},          {"weeks", kUsecPerWeek},
-    {"week", kUsecPerWeek},       {"w", kUsecPerWeek},         {"years", kUsecPerYear},
-    {"year", kUsecPerYear},       {"y", kUsecPerYear},         {"usec", 1},
-    {"us", 1},                    {"\xce\xbcs", 1} /* U+03BC GREEK SMALL LETTER MU */,
-    {"\xc2\xb5s", 1} /* U+00B5 MICRO SIGN */,
+    {"seconds", kUsecPerSec},
+    {"second", kUsecPerSec},
+    {"sec", kUsecPerSec},
+    {"s", kUsecPerSec},
+    {"minutes", kUsecPerMinute},
+    {"minute", kUsecPerMinute},
+    {"min", kUsecPerMinute},
+    {"months", kUsecPerMonth},
+    {"month", kUsecPerMonth},
+    {"M", kUsecPerMonth},
+    {"msec", kUsecPerMsec},
+    {"ms", kUsecPerMsec},
+    {"m", kUsecPerMinute},
+    {"hours", kUsecPerHour},
+    {"hour", kUsecPerHour},
+    {"hr", kUsecPerHour},
+    {"h", kUsecPerHour},
+    {"days", kUsecPerDay},
+    {"day", kUsecPerDay},
+    {"d", kUsecPerDay},
+    {"weeks", kUsecPerWeek},
+    {"week", kUsecPerWeek},
+    {"w", kUsecPerWeek},
+    {"years", kUsecPerYear},
+    {"year", kUsecPerYear},
+    {"y", kUsecPerYear},
+    {"usec", 1},
+    {"us", 1},
+    {"\xce\xbcs", 1} /* U+03BC GREEK SMALL LETTER MU */,
+    {"\xc2\xb5s", 1} /* U+00B5 MICRO SIGN */
 }};
 
 // The units format_timespan prints, largest first.
-constexpr std::array<TimeUnit, 9> kFormatUnits = {{
-    {"y", kUsecPerYear},
-    {"month", kUsecPerMonth},
-    {"w", kUsecPerWeek},
-    {"d", kUsecPerDay},
-    {"h", kUsecPerHour},
-    {"min", kUsecPerMinute},
-    {"s", kUsecPerSec},
-    {"ms", kUsecPerMsec},
-    {"us", 1},
-}};
+constexpr std::array<TimeUnit, 9> kFormatUnits = {{{"y", kUsecPerYear},
+                                                   {"month", kUsecPerMonth},
+                                                   {"w", kUsecPerWeek},
+                                                   {"d", kUsecPerDay},
+                                                   {"h", kUsecPerHour},
+                                                   {"min", kUsecPerMinute},
+                                                   {"s", kUsecPerSec},
+                                                   {"ms", kUsecPerMsec},
+                                                   {"us", 1}}};
 
 Result<uint64_t> unknown_time_unit(std::string_view word) {
     std::string message = "unknown time unit " + quoted(word);
@@ -574,7 +591,8 @@ Result<Limit> parse_count_limit(std::string_view text) {
     auto count = parse_c_unsigned(text);
     if (!count) {
         if (count.error() == "expected a number") {
-            return Result<Limit>::fail("expected a number, a percentage or 'infinity' (no K/M/G suffixes here)");
+            return Result<Limit>::fail(
+                "expected a number, a percentage or 'infinity' (no K/M/G suffixes here)");
         }
         return Result<Limit>::fail(count.error());
     }
@@ -682,27 +700,20 @@ struct SignalName {
 };
 
 // systemd's table: the names strsignal() abbreviates, without aliases such as IOT, POLL or CLD.
-constexpr auto kSignalNames = std::to_array<SignalName>({
-    {SIGHUP, "HUP"},       {SIGINT, "INT"},       {SIGQUIT, "QUIT"},     {SIGILL, "ILL"},
-    {SIGTRAP, "TRAP"},     {SIGABRT, "ABRT"},     {SIGBUS, "BUS"},       {SIGFPE, "FPE"},
-    {SIGKILL, "KILL"},     {SIGUSR1, "USR1"},     {SIGSEGV, "SEGV"},     {SIGUSR2, "USR2"},
-    {SIGPIPE, "PIPE"},     {SIGALRM, "ALRM"},     {SIGTERM, "TERM"},
+constexpr auto kSignalNames = std::to_array<SignalName>(
+    {{SIGHUP, "HUP"},       {SIGINT, "INT"},     {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},   {SIGTRAP, "TRAP"},
+     {SIGABRT, "ABRT"},     {SIGBUS, "BUS"},     {SIGFPE, "FPE"},   {SIGKILL, "KILL"}, {SIGUSR1, "USR1"},
+     {SIGSEGV, "SEGV"},     {SIGUSR2, "USR2"},   {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"},
 #ifdef SIGSTKFLT
-    {SIGSTKFLT, "STKFLT"},
+     {SIGSTKFLT, "STKFLT"},
 #endif
-    {SIGCHLD, "CHLD"},     {SIGCONT, "CONT"},     {SIGSTOP, "STOP"},     {SIGTSTP, "TSTP"},
-    {SIGTTIN, "TTIN"},     {SIGTTOU, "TTOU"},     {SIGURG, "URG"},       {SIGXCPU, "XCPU"},
-    {SIGXFSZ, "XFSZ"},     {SIGVTALRM, "VTALRM"}, {SIGPROF, "PROF"},     {SIGWINCH, "WINCH"},
-    {SIGIO, "IO"},         {SIGPWR, "PWR"},       {SIGSYS, "SYS"},
-});
+     {SIGCHLD, "CHLD"},     {SIGCONT, "CONT"},   {SIGSTOP, "STOP"}, {SIGTSTP, "TSTP"}, {SIGTTIN, "TTIN"},
+     {SIGTTOU, "TTOU"},     {SIGURG, "URG"},     {SIGXCPU, "XCPU"}, {SIGXFSZ, "XFSZ"}, {SIGVTALRM, "VTALRM"},
+     {SIGPROF, "PROF"},     {SIGWINCH, "WINCH"}, {SIGIO, "IO"},     {SIGPWR, "PWR"},   {SIGSYS, "SYS"}});
 
 // Aliases systemd does not take, and the name to write instead.
-constexpr auto kSignalAliases = std::to_array<std::pair<std::string_view, std::string_view>>({
-    {"IOT", "SIGABRT"},
-    {"POLL", "SIGIO"},
-    {"CLD", "SIGCHLD"},
-    {"UNUSED", "SIGSYS"},
-});
+constexpr auto kSignalAliases = std::to_array<std::pair<std::string_view, std::string_view>>(
+    {{"IOT", "SIGABRT"}, {"POLL", "SIGIO"}, {"CLD", "SIGCHLD"}, {"UNUSED", "SIGSYS"}});
 
 Result<int> parse_signal_exact(std::string_view text) {
     if (text.empty()) {
@@ -750,7 +761,8 @@ Result<int> parse_signal_exact(std::string_view text) {
     }
     for (const auto& [alias, replacement] : kSignalAliases) {
         if (name == alias) {
-            return Result<int>::fail("unknown signal " + quoted(text) + " (write " + quoted(replacement) + ")");
+            return Result<int>::fail("unknown signal " + quoted(text) + " (write " + quoted(replacement) +
+                                     ")");
         }
     }
     return Result<int>::fail("unknown signal " + quoted(text) +
@@ -792,75 +804,74 @@ namespace {
 
 // The exit status names systemd 252 accepts (systemd-analyze exit-status): C, LSB, BSD sysexits.h and
 // systemd's own codes.
-constexpr auto kExitStatusNames = std::to_array<std::pair<std::string_view, int>>({
-    {"SUCCESS", 0},
-    {"FAILURE", 1},
-    {"INVALIDARGUMENT", 2},
-    {"NOTIMPLEMENTED", 3},
-    {"NOPERMISSION", 4},
-    {"NOTINSTALLED", 5},
-    {"NOTCONFIGURED", 6},
-    {"NOTRUNNING", 7},
-    {"USAGE", 64},
-    {"DATAERR", 65},
-    {"NOINPUT", 66},
-    {"NOUSER", 67},
-    {"NOHOST", 68},
-    {"UNAVAILABLE", 69},
-    {"SOFTWARE", 70},
-    {"OSERR", 71},
-    {"OSFILE", 72},
-    {"CANTCREAT", 73},
-    {"IOERR", 74},
-    {"TEMPFAIL", 75},
-    {"PROTOCOL", 76},
-    {"NOPERM", 77},
-    {"CONFIG", 78},
-    {"CHDIR", 200},
-    {"NICE", 201},
-    {"FDS", 202},
-    {"EXEC", 203},
-    {"MEMORY", 204},
-    {"LIMITS", 205},
-    {"OOM_ADJUST", 206},
-    {"SIGNAL_MASK", 207},
-    {"STDIN", 208},
-    {"STDOUT", 209},
-    {"CHROOT", 210},
-    {"IOPRIO", 211},
-    {"TIMERSLACK", 212},
-    {"SECUREBITS", 213},
-    {"SETSCHEDULER", 214},
-    {"CPUAFFINITY", 215},
-    {"GROUP", 216},
-    {"USER", 217},
-    {"CAPABILITIES", 218},
-    {"CGROUP", 219},
-    {"SETSID", 220},
-    {"CONFIRM", 221},
-    {"STDERR", 222},
-    {"PAM", 224},
-    {"NETWORK", 225},
-    {"NAMESPACE", 226},
-    {"NO_NEW_PRIVILEGES", 227},
-    {"SECCOMP", 228},
-    {"SELINUX_CONTEXT", 229},
-    {"PERSONALITY", 230},
-    {"APPARMOR", 231},
-    {"ADDRESS_FAMILIES", 232},
-    {"RUNTIME_DIRECTORY", 233},
-    {"CHOWN", 235},
-    {"SMACK_PROCESS_LABEL", 236},
-    {"KEYRING", 237},
-    {"STATE_DIRECTORY", 238},
-    {"CACHE_DIRECTORY", 239},
-    {"LOGS_DIRECTORY", 240},
-    {"CONFIGURATION_DIRECTORY", 241},
-    {"NUMA_POLICY", 242},
-    {"CREDENTIALS", 243},
-    {"BPF", 244},
-    {"EXCEPTION", 255},
-});
+constexpr auto kExitStatusNames =
+    std::to_array<std::pair<std::string_view, int>>({{"SUCCESS", 0},
+                                                     {"FAILURE", 1},
+                                                     {"INVALIDARGUMENT", 2},
+                                                     {"NOTIMPLEMENTED", 3},
+                                                     {"NOPERMISSION", 4},
+                                                     {"NOTINSTALLED", 5},
+                                                     {"NOTCONFIGURED", 6},
+                                                     {"NOTRUNNING", 7},
+                                                     {"USAGE", 64},
+                                                     {"DATAERR", 65},
+                                                     {"NOINPUT", 66},
+                                                     {"NOUSER", 67},
+                                                     {"NOHOST", 68},
+                                                     {"UNAVAILABLE", 69},
+                                                     {"SOFTWARE", 70},
+                                                     {"OSERR", 71},
+                                                     {"OSFILE", 72},
+                                                     {"CANTCREAT", 73},
+                                                     {"IOERR", 74},
+                                                     {"TEMPFAIL", 75},
+                                                     {"PROTOCOL", 76},
+                                                     {"NOPERM", 77},
+                                                     {"CONFIG", 78},
+                                                     {"CHDIR", 200},
+                                                     {"NICE", 201},
+                                                     {"FDS", 202},
+                                                     {"EXEC", 203},
+                                                     {"MEMORY", 204},
+                                                     {"LIMITS", 205},
+                                                     {"OOM_ADJUST", 206},
+                                                     {"SIGNAL_MASK", 207},
+                                                     {"STDIN", 208},
+                                                     {"STDOUT", 209},
+                                                     {"CHROOT", 210},
+                                                     {"IOPRIO", 211},
+                                                     {"TIMERSLACK", 212},
+                                                     {"SECUREBITS", 213},
+                                                     {"SETSCHEDULER", 214},
+                                                     {"CPUAFFINITY", 215},
+                                                     {"GROUP", 216},
+                                                     {"USER", 217},
+                                                     {"CAPABILITIES", 218},
+                                                     {"CGROUP", 219},
+                                                     {"SETSID", 220},
+                                                     {"CONFIRM", 221},
+                                                     {"STDERR", 222},
+                                                     {"PAM", 224},
+                                                     {"NETWORK", 225},
+                                                     {"NAMESPACE", 226},
+                                                     {"NO_NEW_PRIVILEGES", 227},
+                                                     {"SECCOMP", 228},
+                                                     {"SELINUX_CONTEXT", 229},
+                                                     {"PERSONALITY", 230},
+                                                     {"APPARMOR", 231},
+                                                     {"ADDRESS_FAMILIES", 232},
+                                                     {"RUNTIME_DIRECTORY", 233},
+                                                     {"CHOWN", 235},
+                                                     {"SMACK_PROCESS_LABEL", 236},
+                                                     {"KEYRING", 237},
+                                                     {"STATE_DIRECTORY", 238},
+                                                     {"CACHE_DIRECTORY", 239},
+                                                     {"LOGS_DIRECTORY", 240},
+                                                     {"CONFIGURATION_DIRECTORY", 241},
+                                                     {"NUMA_POLICY", 242},
+                                                     {"CREDENTIALS", 243},
+                                                     {"BPF", 244},
+                                                     {"EXCEPTION", 255}});
 
 void sort_unique(std::vector<int>& values) {
     std::sort(values.begin(), values.end());
@@ -916,24 +927,23 @@ namespace {
 
 enum class RLimitSyntax { Count, Bytes, Seconds, Usec, Nice };
 
-constexpr auto kRLimits = std::to_array<std::pair<std::string_view, RLimitSyntax>>({
-    {"CPU", RLimitSyntax::Seconds},
-    {"FSIZE", RLimitSyntax::Bytes},
-    {"DATA", RLimitSyntax::Bytes},
-    {"STACK", RLimitSyntax::Bytes},
-    {"CORE", RLimitSyntax::Bytes},
-    {"RSS", RLimitSyntax::Bytes},
-    {"NOFILE", RLimitSyntax::Count},
-    {"AS", RLimitSyntax::Bytes},
-    {"NPROC", RLimitSyntax::Count},
-    {"MEMLOCK", RLimitSyntax::Bytes},
-    {"LOCKS", RLimitSyntax::Count},
-    {"SIGPENDING", RLimitSyntax::Count},
-    {"MSGQUEUE", RLimitSyntax::Bytes},
-    {"NICE", RLimitSyntax::Nice},
-    {"RTPRIO", RLimitSyntax::Count},
-    {"RTTIME", RLimitSyntax::Usec},
-});
+constexpr auto kRLimits =
+    std::to_array<std::pair<std::string_view, RLimitSyntax>>({{"CPU", RLimitSyntax::Seconds},
+                                                              {"FSIZE", RLimitSyntax::Bytes},
+                                                              {"DATA", RLimitSyntax::Bytes},
+                                                              {"STACK", RLimitSyntax::Bytes},
+                                                              {"CORE", RLimitSyntax::Bytes},
+                                                              {"RSS", RLimitSyntax::Bytes},
+                                                              {"NOFILE", RLimitSyntax::Count},
+                                                              {"AS", RLimitSyntax::Bytes},
+                                                              {"NPROC", RLimitSyntax::Count},
+                                                              {"MEMLOCK", RLimitSyntax::Bytes},
+                                                              {"LOCKS", RLimitSyntax::Count},
+                                                              {"SIGPENDING", RLimitSyntax::Count},
+                                                              {"MSGQUEUE", RLimitSyntax::Bytes},
+                                                              {"NICE", RLimitSyntax::Nice},
+                                                              {"RTPRIO", RLimitSyntax::Count},
+                                                              {"RTTIME", RLimitSyntax::Usec}});
 
 // Nice levels: "+N" is 0..19 and "-N" is -20..0 (stored as 20 - nice); a bare number is the raw 0..40.
 Result<uint64_t> parse_rlimit_nice(std::string_view text) {
@@ -1038,13 +1048,16 @@ Result<RLimit> parse_rlimit(std::string_view key, std::string_view text) {
         return Result<RLimit>::fail(hard.error());
     }
     if (*soft > *hard) {
-        return Result<RLimit>::fail("soft limit is above the hard limit (write 'soft:hard' with soft <= hard)");
+        return Result<RLimit>::fail(
+            "soft limit is above the hard limit (write 'soft:hard' with soft <= hard)");
     }
     return Result<RLimit>::ok(RLimit{*soft, *hard});
 }
 
 std::string format_rlimit(const RLimit& limit) {
-    auto text = [](uint64_t value) { return value == kInfinity ? std::string("infinity") : std::to_string(value); };
+    auto text = [](uint64_t value) {
+        return value == kInfinity ? std::string("infinity") : std::to_string(value);
+    };
     if (limit.soft == limit.hard) {
         return text(limit.soft);
     }

@@ -52,7 +52,7 @@ TEST_CASE("a trailing backslash continues the line, skipping comment lines", "[i
                            });
 }
 
-TEST_CASE("an escaped backslash at the end does not continue; a final backslash is dropped", "[ini]") {
+TEST_CASE("an escaped backslash at the end does not continue, a final backslash is dropped", "[ini]") {
     const IniDocument doc = read_ini("[S]\nA=x\\\\\nB=y \\", "t");
     CHECK(lines_of(doc) == std::vector<std::string>{"2 [S] A=x\\\\", "3 [S] B=y"});
 }

@@ -204,7 +204,7 @@ TEST_CASE("Exec lines: quoting, prefixes, unbalanced quotes", "[loader]") {
                                        "ExecStart=: "));
 }
 
-TEST_CASE("specifiers are expanded at load; unknown ones are errors", "[loader]") {
+TEST_CASE("specifiers are expanded at load, unknown ones are errors", "[loader]") {
     const LoadedUnit u = load(
         "[Service]\n"
         "Environment=NAME=%n INSTANCE=%i HOST=%l PCT=100%%\n"

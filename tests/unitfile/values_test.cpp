@@ -82,7 +82,8 @@ TEST_CASE("booleans accept every systemd spelling in any case", "[values]") {
     for (std::string_view text : {"1", "yes", "y", "true", "t", "on", "YES", "True", "Y", "T", "ON", "yEs"}) {
         CHECK(accepted(parse_bool(text), text) == true);
     }
-    for (std::string_view text : {"0", "no", "n", "false", "f", "off", "NO", "False", "N", "F", "OFF", "oFf"}) {
+    for (std::string_view text :
+         {"0", "no", "n", "false", "f", "off", "NO", "False", "N", "F", "OFF", "oFf"}) {
         CHECK(accepted(parse_bool(text), text) == false);
     }
 }
@@ -126,16 +127,36 @@ TEST_CASE("time spans accept every unit spelling", "[values]") {
         const char* unit;
         uint64_t usec;
     };
-    const std::vector<Case> cases = {
-        {"usec", 1},          {"us", 1},           {"\xc2\xb5s", 1} /* µs, MICRO SIGN */,
-        {"\xce\xbcs", 1} /* μs, GREEK MU */,       {"msec", kMsec},     {"ms", kMsec},
-        {"seconds", kSec},    {"second", kSec},    {"sec", kSec},       {"s", kSec},
-        {"minutes", kMin},    {"minute", kMin},    {"min", kMin},       {"m", kMin},
-        {"hours", kHour},     {"hour", kHour},     {"hr", kHour},       {"h", kHour},
-        {"days", kDay},       {"day", kDay},       {"d", kDay},         {"weeks", kWeek},
-        {"week", kWeek},      {"w", kWeek},        {"months", kMonth},  {"month", kMonth},
-        {"M", kMonth},        {"years", kYear},    {"year", kYear},     {"y", kYear},
-    };
+    const std::vector<Case> cases = {{"usec", 1},
+                                     {"us", 1},
+                                     {"\xc2\xb5s", 1} /* µs, MICRO SIGN */,
+                                     {"\xce\xbcs", 1} /* μs, GREEK MU */,
+                                     {"msec", kMsec},
+                                     {"ms", kMsec},
+                                     {"seconds", kSec},
+                                     {"second", kSec},
+                                     {"sec", kSec},
+                                     {"s", kSec},
+                                     {"minutes", kMin},
+                                     {"minute", kMin},
+                                     {"min", kMin},
+                                     {"m", kMin},
+                                     {"hours", kHour},
+                                     {"hour", kHour},
+                                     {"hr", kHour},
+                                     {"h", kHour},
+                                     {"days", kDay},
+                                     {"day", kDay},
+                                     {"d", kDay},
+                                     {"weeks", kWeek},
+                                     {"week", kWeek},
+                                     {"w", kWeek},
+                                     {"months", kMonth},
+                                     {"month", kMonth},
+                                     {"M", kMonth},
+                                     {"years", kYear},
+                                     {"year", kYear},
+                                     {"y", kYear}};
     for (const Case& c : cases) {
         const std::string unit = c.unit;
         CHECK(span("3" + unit) == 3 * c.usec);
@@ -267,11 +288,28 @@ TEST_CASE("format_timespan prints systemd's style", "[values]") {
 }
 
 TEST_CASE("parse_timespan reads back every format_timespan output", "[values]") {
-    std::vector<uint64_t> values = {0,           1,           999,           1000,         1'234'567,
-                                    59'999'999,  60 * kSec,   kHour - 1,     kDay + 1,     kWeek - 1,
-                                    kMonth - 1,  kMonth,      kMonth + 1,    kYear - 1,    kYear,
-                                    kYear + 1,   kInfinity - 1, kInfinity - 2, uint64_t{1} << 63,
-                                    (uint64_t{1} << 63) - 1, 584'542 * kYear, kInfinity};
+    std::vector<uint64_t> values = {0,
+                                    1,
+                                    999,
+                                    1000,
+                                    1'234'567,
+                                    59'999'999,
+                                    60 * kSec,
+                                    kHour - 1,
+                                    kDay + 1,
+                                    kWeek - 1,
+                                    kMonth - 1,
+                                    kMonth,
+                                    kMonth + 1,
+                                    kYear - 1,
+                                    kYear,
+                                    kYear + 1,
+                                    kInfinity - 1,
+                                    kInfinity - 2,
+                                    uint64_t{1} << 63,
+                                    (uint64_t{1} << 63) - 1,
+                                    584'542 * kYear,
+                                    kInfinity};
     for (uint64_t unit : {uint64_t{1}, kMsec, kSec, kMin, kHour, kDay, kWeek, kMonth, kYear}) {
         for (uint64_t n : {1, 2, 7, 59, 61, 1000, 123'456}) {
             values.push_back(n * unit);
@@ -372,10 +410,10 @@ TEST_CASE("percentages of a size", "[values]") {
     CHECK(limit_of("10.55%") == percent(1055));
     CHECK(limit_of("10.05%") == percent(1005));
     CHECK(limit_of("+50%") == percent(5000));
-    CHECK(limit_of("010%") == percent(800));  // the number is read like a C integer, as in systemd
-    CHECK(limit_of("5\xe2\x80\xb0") == percent(50));       // 5‰
-    CHECK(limit_of("5.5\xe2\x80\xb0") == percent(55));     // 5.5‰
-    CHECK(limit_of("5\xe2\x80\xb1") == percent(5));        // 5‱
+    CHECK(limit_of("010%") == percent(800));            // the number is read like a C integer, as in systemd
+    CHECK(limit_of("5\xe2\x80\xb0") == percent(50));    // 5‰
+    CHECK(limit_of("5.5\xe2\x80\xb0") == percent(55));  // 5.5‰
+    CHECK(limit_of("5\xe2\x80\xb1") == percent(5));     // 5‱
     CHECK(size_error("101%") == "percentage must be between 0% and 100%");
     CHECK(size_error("100.01%") == "percentage must be between 0% and 100%");
     CHECK(size_error("0%") == "value out of range (must be more than 0%)");
@@ -460,7 +498,8 @@ TEST_CASE("TasksMax takes a count, a percentage or infinity", "[values]") {
     CHECK(count_error("-0") == "value out of range (must be at least 1)");
     CHECK(count_error("101%") == "percentage must be between 0% and 100%");
     CHECK(count_error("5K") == "expected a number, a percentage or 'infinity' (no K/M/G suffixes here)");
-    CHECK(count_error("Infinity") == "expected a number, a percentage or 'infinity' (no K/M/G suffixes here)");
+    CHECK(count_error("Infinity") ==
+          "expected a number, a percentage or 'infinity' (no K/M/G suffixes here)");
     CHECK(count_error("08") == "expected a number, a percentage or 'infinity' (no K/M/G suffixes here)");
     CHECK(count_error("") == "expected a number, a percentage or 'infinity' (no K/M/G suffixes here)");
     CHECK(count_error("-5") == "value must not be negative");
@@ -474,7 +513,8 @@ TEST_CASE("TasksMax takes a count, a percentage or infinity", "[values]") {
 TEST_CASE("CPUQuota from SYSTEMD-SYNTAX.md section 10", "[values]") {
     CHECK(accepted(parse_cpu_quota("20%"), "20%") == 200'000);
     CHECK(accepted(parse_cpu_quota("150.5%"), "150.5%") == 1'505'000);
-    CHECK(rejected(parse_cpu_quota("0%"), "0%") == "CPU quota must be more than 0% (leave it empty for no quota)");
+    CHECK(rejected(parse_cpu_quota("0%"), "0%") ==
+          "CPU quota must be more than 0% (leave it empty for no quota)");
     CHECK(rejected(parse_cpu_quota("20"), "20") == "expected a percentage such as '20%' (100% is one CPU)");
 }
 
@@ -533,7 +573,8 @@ TEST_CASE("integers out of range or malformed", "[values]") {
           "value out of range (must be between -9223372036854775808 and 9223372036854775807)");
     CHECK(integer_error("99999999999999999999999", 0, 10) == "value out of range (must be between 0 and 10)");
     CHECK(integer_error(std::string(10'000, '9'), 0, 10) == "value out of range (must be between 0 and 10)");
-    for (std::string_view text : {"", "abc", "5s", "1.5", "1e3", "5 ", "08", "0x", "0b2", "+-5", "--5", "+0o7"}) {
+    for (std::string_view text :
+         {"", "abc", "5s", "1.5", "1e3", "5 ", "08", "0x", "0b2", "+-5", "--5", "+0o7"}) {
         CHECK(integer_error(text, 0, 10) == "expected a whole number between 0 and 10");
     }
 }
@@ -572,15 +613,13 @@ TEST_CASE("every standard signal name, with and without SIG", "[values]") {
         int signo;
     };
     const std::vector<Case> cases = {
-        {"HUP", SIGHUP},     {"INT", SIGINT},     {"QUIT", SIGQUIT},       {"ILL", SIGILL},
-        {"TRAP", SIGTRAP},   {"ABRT", SIGABRT},   {"BUS", SIGBUS},         {"FPE", SIGFPE},
-        {"KILL", SIGKILL},   {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},       {"USR2", SIGUSR2},
-        {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},   {"TERM", SIGTERM},       {"STKFLT", SIGSTKFLT},
-        {"CHLD", SIGCHLD},   {"CONT", SIGCONT},   {"STOP", SIGSTOP},       {"TSTP", SIGTSTP},
-        {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},   {"URG", SIGURG},         {"XCPU", SIGXCPU},
-        {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},     {"WINCH", SIGWINCH},
-        {"IO", SIGIO},       {"PWR", SIGPWR},     {"SYS", SIGSYS},
-    };
+        {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},   {"TRAP", SIGTRAP},
+        {"ABRT", SIGABRT},     {"BUS", SIGBUS},   {"FPE", SIGFPE},     {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+        {"SEGV", SIGSEGV},     {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+        {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+        {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+        {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},
+        {"SYS", SIGSYS}};
     for (const Case& c : cases) {
         const std::string name = c.name;
         CHECK(signal(name) == c.signo);
@@ -634,7 +673,8 @@ TEST_CASE("unknown signals", "[values]") {
     CHECK(signal_error("term") == "unknown signal 'term' (signal names are case-sensitive: write 'SIGTERM')");
     CHECK(signal_error("sigkill") ==
           "unknown signal 'sigkill' (signal names are case-sensitive: write 'SIGKILL')");
-    CHECK(signal_error("SigHup") == "unknown signal 'SigHup' (signal names are case-sensitive: write 'SIGHUP')");
+    CHECK(signal_error("SigHup") ==
+          "unknown signal 'SigHup' (signal names are case-sensitive: write 'SIGHUP')");
     CHECK(signal_error("sigrtmin+1") ==
           "unknown signal 'sigrtmin+1' (signal names are case-sensitive: write 'SIGRTMIN+1')");
     // systemd 252 takes none of the aliases.
@@ -699,10 +739,9 @@ TEST_CASE("exit status names are systemd's", "[values]") {
     CHECK(exit_set("PAM NETWORK NAMESPACE NO_NEW_PRIVILEGES SECCOMP SELINUX_CONTEXT PERSONALITY APPARMOR "
                    "ADDRESS_FAMILIES RUNTIME_DIRECTORY CHOWN SMACK_PROCESS_LABEL KEYRING STATE_DIRECTORY "
                    "CACHE_DIRECTORY LOGS_DIRECTORY CONFIGURATION_DIRECTORY NUMA_POLICY CREDENTIALS BPF "
-                   "EXCEPTION") ==
-          ExitStatusSet{{224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 235,
-                         236, 237, 238, 239, 240, 241, 242, 243, 244, 255},
-                        {}});
+                   "EXCEPTION") == ExitStatusSet{{224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 235,
+                                                  236, 237, 238, 239, 240, 241, 242, 243, 244, 255},
+                                                 {}});
 }
 
 TEST_CASE("unknown words in an exit status set", "[values]") {
@@ -725,7 +764,8 @@ TEST_CASE("resource limits from SYSTEMD-SYNTAX.md section 9", "[values]") {
 }
 
 TEST_CASE("count limits", "[values]") {
-    for (std::string_view key : {"LimitNOFILE", "LimitNPROC", "LimitLOCKS", "LimitSIGPENDING", "LimitRTPRIO"}) {
+    for (std::string_view key :
+         {"LimitNOFILE", "LimitNPROC", "LimitLOCKS", "LimitSIGPENDING", "LimitRTPRIO"}) {
         CHECK(rlimit(key, "512") == RLimit{512, 512});
         CHECK(rlimit(key, "0") == RLimit{0, 0});
         CHECK(rlimit(key, "1024:infinity") == RLimit{1024, kInfinity});
@@ -735,7 +775,8 @@ TEST_CASE("count limits", "[values]") {
     CHECK(rlimit("LimitNOFILE", "0x10") == RLimit{16, 16});
     CHECK(rlimit("LimitNOFILE", "+5") == RLimit{5, 5});
     CHECK(rlimit("LimitNOFILE", "18446744073709551614") == RLimit{kInfinity - 1, kInfinity - 1});
-    CHECK(rlimit_error("LimitNOFILE", "18446744073709551615") == "value too large (use 'infinity' for no limit)");
+    CHECK(rlimit_error("LimitNOFILE", "18446744073709551615") ==
+          "value too large (use 'infinity' for no limit)");
     CHECK(rlimit_error("LimitNOFILE", "-1") == "value must not be negative");
     CHECK(rlimit_error("LimitNOFILE", "") == "empty limit (write a number, 'infinity' or 'soft:hard')");
 }
@@ -827,18 +868,16 @@ TEST_CASE("format_rlimit", "[values]") {
 // ---- Robustness ---------------------------------------------------------------------------------------
 
 TEST_CASE("no parser throws on hostile input", "[values]") {
-    const std::vector<std::string> inputs = {
-        std::string(100'000, '9'),
-        std::string(100'000, ' '),
-        "1." + std::string(100'000, '9'),
-        std::string(100'000, 'x'),
-        std::string("\0\0\0", 3),
-        "\xff\xfe\xc2",
-        "%%%",
-        "::::",
-        "1" + std::string(50'000, '.'),
-        "\xe2\x80",
-    };
+    const std::vector<std::string> inputs = {std::string(100'000, '9'),
+                                             std::string(100'000, ' '),
+                                             "1." + std::string(100'000, '9'),
+                                             std::string(100'000, 'x'),
+                                             std::string("\0\0\0", 3),
+                                             "\xff\xfe\xc2",
+                                             "%%%",
+                                             "::::",
+                                             "1" + std::string(50'000, '.'),
+                                             "\xe2\x80"};
     for (const std::string& text : inputs) {
         CHECK_NOTHROW(parse_bool(text));
         CHECK_NOTHROW(parse_timespan(text));

@@ -190,7 +190,7 @@ TEST_CASE("split_words rejects unbalanced quotes", "[words]") {
     CHECK(split_error("'it's'") == "unbalanced quoting");
 }
 
-TEST_CASE("split_words marks only an unquoted, unescaped lone ';' as a separator", "[words]") {
+TEST_CASE("split_words marks only an unquoted, unescaped lone semicolon as a separator", "[words]") {
     auto result = split_words(R"(a ; \; ";" ';' b; ;c ;;)");
     REQUIRE(result);
     const auto& words = *result;
@@ -336,7 +336,7 @@ TEST_CASE("parse_exec gives an empty list for an empty value", "[words]") {
     CHECK(commands_of("   ").empty());
 }
 
-TEST_CASE("parse_exec separates commands at a bare ';'", "[words]") {
+TEST_CASE("parse_exec separates commands at a bare semicolon", "[words]") {
     auto commands = commands_of("/bin/echo semi \\; ; /bin/echo second");
     REQUIRE(commands.size() == 2);
     CHECK(commands[0].path == "/bin/echo");
@@ -352,7 +352,7 @@ TEST_CASE("parse_exec separates commands at a bare ';'", "[words]") {
     CHECK(commands[2].argv == Strings{"/bin/d", "x"});
 }
 
-TEST_CASE("parse_exec keeps ';' that is escaped, quoted or glued literal", "[words]") {
+TEST_CASE("parse_exec keeps a semicolon that is escaped, quoted or glued literal", "[words]") {
     auto command = single_command(R"(/bin/echo ";" ';' semi;glued ;x \; "\;" \\;)");
     CHECK(command.argv == Strings{"/bin/echo", ";", ";", "semi;glued", ";x", ";", "\\;", "\\;"});
     // "\;" only counts as a literal ';' on its own; "\;x" is an unknown escape kept verbatim.
