@@ -1,0 +1,93 @@
+#pragma once
+// cgroups for units (DESIGN §4, STACK.md "cgroups"): one cgroup per unit under a "gitvisor" parent nested
+// in gitvisord's own cgroup. Two layouts, detected at start-up:
+//   - v2 (unified): /sys/fs/cgroup/cgroup.controllers exists; limits in memory.max, memory.high,
+//     cpu.max, cpu.weight, pids.max; the parent enables +memory +pids +cpu in cgroup.subtree_control.
+//   - hybrid/v1: controllers mounted at /sys/fs/cgroup/<controller> (memory, cpu/cpuacct, pids, ...);
+//     one directory per hierarchy; limits in memory.limit_in_bytes, memory.soft_limit_in_bytes,
+//     cpu.cfs_quota_us/cpu.cfs_period_us, cpu.shares, pids.max; plus a directory in the cgroup2 mount
+//     at /sys/fs/cgroup/unified when present (cgroup.kill, cgroup.events "populated").
+// Nothing here forks or execs: processes join by writing to cgroup.procs (gitvisor-exec does it itself).
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace gitvisor::daemon {
+
+enum class CgroupLayout { Unified, Hybrid, None };
+const char* cgroup_layout_name(CgroupLayout layout);  // "cgroup v2", "hybrid cgroup v1", "none"
+
+struct CgroupLimits {
+    std::optional<uint64_t> memory_max;     // bytes (MemoryMax=, or MemoryLimit= when MemoryMax= is unset)
+    std::optional<uint64_t> memory_high;    // bytes
+    std::optional<uint64_t> cpu_quota_usec; // CPU µs per second of wall time (CPUQuota=20% -> 200000)
+    std::optional<uint64_t> cpu_weight;     // 1..10000 (v1: cpu.shares = weight * 1024 / 100)
+    std::optional<uint64_t> tasks_max;
+    bool operator==(const CgroupLimits&) const = default;
+};
+
+struct CgroupStats {
+    std::optional<uint64_t> memory_bytes;  // memory.current / memory.usage_in_bytes
+    std::optional<uint64_t> cpu_usec;      // cpu.stat usage_usec / cpuacct.usage / 1000
+    std::optional<uint64_t> tasks;         // pids.current
+};
+
+// The directories of one unit's cgroup, one per hierarchy. Copyable; holds no file descriptors.
+class UnitCgroup {
+public:
+    UnitCgroup() = default;
+    UnitCgroup(std::string display_path, std::vector<std::string> dirs)
+        : m_display_path(std::move(display_path)), m_dirs(std::move(dirs)) {}
+
+    // "/gitvisor/web.service" relative to gitvisord's cgroup: what status shows as `cgroup`.
+    const std::string& display_path() const { return m_display_path; }
+    const std::vector<std::string>& dirs() const { return m_dirs; }
+    std::vector<std::string> procs_files() const;  // <dir>/cgroup.procs for every directory
+
+    CgroupStats stats() const;
+    std::vector<pid_t> pids() const;  // union of every hierarchy's cgroup.procs
+    bool populated() const;           // any process left in any hierarchy
+    // SIGKILL through cgroup.kill where available, else `signal` to every pid (repeated until empty or
+    // the attempts run out). Returns true when the cgroup is empty afterwards.
+    bool kill_all(int signal = 9) const;
+    // rmdir of every directory (children first); succeeds only when no process is left.
+    Result<bool> remove() const;
+    Result<bool> set_limits(const CgroupLimits& limits) const;
+
+private:
+    std::string m_display_path;
+    std::vector<std::string> m_dirs;
+};
+
+class CgroupManager {
+public:
+    // Detects the layout under `root` using `proc_self_cgroup` to find gitvisord's own cgroup in each
+    // hierarchy; `parent_name` is the folder made for units there. The paths are parameters so tests
+    // can point them at a fake tree in a temporary directory. Layout None when nothing usable is mounted
+    // or the process is not root.
+    static CgroupManager detect(const std::string& root = "/sys/fs/cgroup",
+                                const std::string& proc_self_cgroup = "/proc/self/cgroup",
+                                const std::string& parent_name = "gitvisor");
+
+    CgroupLayout layout() const { return m_layout; }
+    std::string describe() const;  // one line for the start-up log and `status`
+
+    // Creates (or reuses) the unit's directories and writes its limits. Names are unit names.
+    Result<UnitCgroup> create(const std::string& unit, const CgroupLimits& limits) const;
+    // The unit's directories, whether or not they exist (for re-adoption and clean-up).
+    UnitCgroup locate(const std::string& unit) const;
+
+private:
+    CgroupLayout m_layout = CgroupLayout::None;
+    std::string m_display_parent;      // e.g. "/user.slice/.../gitvisor"
+    std::vector<std::string> m_parents;  // the parent directory in every hierarchy used
+    bool m_unified_in_hybrid = false;
+};
+
+}  // namespace gitvisor::daemon
