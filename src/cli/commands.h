@@ -8,6 +8,21 @@
 
 namespace gitvisor::cli {
 
+// Flags accepted before or after any command (DESIGN §7).
+struct GlobalOptions {
+    std::string socket;  // --socket PATH
+    bool json = false;   // --json
+};
+
 int run_verify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_init(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+int run_list(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_status(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// start, stop, restart
+int run_change(const std::string& verb, const GlobalOptions& g, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
+int run_history(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_cat(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace gitvisor::cli

@@ -148,3 +148,66 @@ Result<CommitTree> read_staged_tree(const std::string& repo_path) {
 }
 
 }  // namespace gitvisor::repo
+
+namespace gitvisor::repo {
+
+Result<std::string> resolve_branch(const std::string& repo_path, const std::string& branch) {
+    Result<RepoPtr> opened = open_repository(repo_path);
+    if (!opened) return Result<std::string>::fail(opened.error());
+    git_oid oid;
+    const std::string ref = "refs/heads/" + branch;
+    if (git_reference_name_to_id(&oid, opened->get(), ref.c_str()) != 0)
+        return Result<std::string>::fail("cannot resolve branch '" + branch + "': " + last_error());
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, &oid);
+    return Result<std::string>::ok(hex);
+}
+
+Result<std::string> git_dir(const std::string& repo_path) {
+    Result<RepoPtr> opened = open_repository(repo_path);
+    if (!opened) return Result<std::string>::fail(opened.error());
+    return Result<std::string>::ok(git_repository_path(opened->get()));
+}
+
+}  // namespace gitvisor::repo
+
+namespace gitvisor::repo {
+
+Result<std::string> init_repository(const std::string& path, bool bare, const std::string& branch) {
+    init_libgit2();
+    git_repository* probe = nullptr;
+    if (git_repository_open_ext(&probe, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) == 0) {
+        git_repository_free(probe);
+        return Result<std::string>::fail("'" + path + "' is already a git repository");
+    }
+    git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    options.flags = GIT_REPOSITORY_INIT_MKPATH | (bare ? GIT_REPOSITORY_INIT_BARE : 0);
+    const std::string head = "refs/heads/" + branch;
+    options.initial_head = branch.c_str();
+    git_repository* raw = nullptr;
+    if (git_repository_init_ext(&raw, path.c_str(), &options) != 0)
+        return Result<std::string>::fail("cannot create repository '" + path + "': " + last_error());
+    RepoPtr repo(raw);
+    git_treebuilder* builder = nullptr;
+    git_oid tree_id, commit_id;
+    if (git_treebuilder_new(&builder, repo.get(), nullptr) != 0 || git_treebuilder_write(&tree_id, builder) != 0) {
+        git_treebuilder_free(builder);
+        return Result<std::string>::fail("cannot write the first tree: " + last_error());
+    }
+    git_treebuilder_free(builder);
+    git_tree* raw_tree = nullptr;
+    git_signature* signature = nullptr;
+    if (git_tree_lookup(&raw_tree, repo.get(), &tree_id) != 0 ||
+        git_signature_now(&signature, "gitvisor", "gitvisor@localhost") != 0)
+        return Result<std::string>::fail("cannot prepare the first commit: " + last_error());
+    TreePtr tree(raw_tree);
+    const int rc = git_commit_create_v(&commit_id, repo.get(), head.c_str(), signature, signature, nullptr,
+                                       "Initialise gitvisor unit repository", tree.get(), 0);
+    git_signature_free(signature);
+    if (rc != 0) return Result<std::string>::fail("cannot write the first commit: " + last_error());
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, &commit_id);
+    return Result<std::string>::ok(hex);
+}
+
+}  // namespace gitvisor::repo

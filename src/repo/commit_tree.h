@@ -30,3 +30,20 @@ Result<CommitTree> read_staged_tree(const std::string& repo_path);
 // names the repository in messages.
 
 }  // namespace gitvisor::repo
+
+namespace gitvisor::repo {
+
+// The commit id the branch points at ("" with an error when the branch does not exist yet).
+Result<std::string> resolve_branch(const std::string& repo_path, const std::string& branch);
+// The repository's git directory (the repository itself when bare, else its .git), with a trailing '/'.
+Result<std::string> git_dir(const std::string& repo_path);
+
+}  // namespace gitvisor::repo
+
+namespace gitvisor::repo {
+
+// `gitvisor init`: a repository whose branch `branch` holds one empty commit, ready for units to be
+// committed in place (or pushed to, when bare). An existing repository is an error, left untouched.
+Result<std::string> init_repository(const std::string& path, bool bare, const std::string& branch = "main");
+
+}  // namespace gitvisor::repo

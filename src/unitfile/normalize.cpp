@@ -34,12 +34,8 @@ std::string exec_to_json(const ExecCommand& c) {
 const std::map<std::pair<std::string_view, std::string_view>, std::string>& default_json() {
     static const auto defaults = [] {
         std::map<std::pair<std::string_view, std::string_view>, std::string> out;
-        SpecifierContext none;
-        for (const Directive& d : all_directives()) {
-            if (d.default_value.empty()) continue;
-            ParsedSetting p = parse_setting(d, d.default_value, none);
-            if (p.kind == ParsedSetting::Kind::Set) out[{d.section, d.key}] = value_to_json(p.value);
-        }
+        for (const Directive& d : all_directives())
+            if (const Value* v = directive_default(d.section, d.key)) out[{d.section, d.key}] = value_to_json(*v);
         return out;
     }();
     return defaults;

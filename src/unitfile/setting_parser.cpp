@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "unitfile/unit_name.h"
 
@@ -378,6 +379,25 @@ private:
 
 ParsedSetting parse_setting(const Directive& directive, std::string_view raw, const SpecifierContext& context) {
     return Parser(directive, raw, context).run();
+}
+
+}  // namespace gitvisor::unitfile
+
+namespace gitvisor::unitfile {
+
+const Value* directive_default(std::string_view section, std::string_view key) {
+    static const auto defaults = [] {
+        std::map<std::pair<std::string_view, std::string_view>, Value> out;
+        const SpecifierContext none;
+        for (const Directive& d : all_directives()) {
+            if (d.default_value.empty()) continue;
+            ParsedSetting p = parse_setting(d, d.default_value, none);
+            if (p.kind == ParsedSetting::Kind::Set) out.emplace(std::make_pair(d.section, d.key), std::move(p.value));
+        }
+        return out;
+    }();
+    auto it = defaults.find({section, key});
+    return it == defaults.end() ? nullptr : &it->second;
 }
 
 }  // namespace gitvisor::unitfile

@@ -24,3 +24,19 @@ struct ParsedSetting {
 ParsedSetting parse_setting(const Directive& directive, std::string_view raw, const SpecifierContext& context);
 
 }  // namespace gitvisor::unitfile
+
+namespace gitvisor::unitfile {
+
+// The parsed default of a directive (its table row's default_value), or nullptr when it has none.
+const Value* directive_default(std::string_view section, std::string_view key);
+
+// The unit's value, else the directive's default, else `fallback`; also `fallback` on a type mismatch.
+template <class T>
+T value_or_default(const Unit& unit, const std::string& section, const std::string& key, T fallback) {
+    if (const T* v = unit.get<T>(section, key)) return *v;
+    if (const Value* d = directive_default(section, key))
+        if (const T* v = std::get_if<T>(d)) return *v;
+    return fallback;
+}
+
+}  // namespace gitvisor::unitfile

@@ -46,7 +46,13 @@ std::string format_limit(const Limit& limit);
 // CPUQuota=: "20%" -> 200000 (CPU µs per second of wall time). "0%" and values without '%' rejected.
 Result<uint64_t> parse_cpu_quota(std::string_view text);
 
-// A decimal integer within [min, max].
+// An integer within [min, max], read as systemd's safe_atoi() reads it (strtol() with base 0, plus
+// "0b"/"0o"): leading blanks (space, tab, newline, CR); then a "0b"/"0B" (binary) or "0o"/"0O" (octal)
+// prefix; one optional sign; then, without such a prefix, "0x"/"0X" for hex, a leading "0" for octal, else
+// decimal. Nothing may follow the digits. So "0x1f" is 31, "010" is 8, "0o17" is 15, "0b101" is 5 and
+// "-0x10" is -16; the sign goes after "0b"/"0o" ("0o-7" is -7, "+0o7" is rejected). "08", "0x", "5 " and
+// "1.5" are rejected. Errors: "expected a whole number between <min> and <max>", or
+// "value out of range (must be between <min> and <max>)".
 Result<int64_t> parse_integer(std::string_view text, int64_t min, int64_t max);
 
 // Octal file mode 0..07777 (UMask=): "0022", "022", "22".

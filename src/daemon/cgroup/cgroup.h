@@ -24,10 +24,10 @@ enum class CgroupLayout { Unified, Hybrid, None };
 const char* cgroup_layout_name(CgroupLayout layout);  // "cgroup v2", "hybrid cgroup v1", "none"
 
 struct CgroupLimits {
-    std::optional<uint64_t> memory_max;     // bytes (MemoryMax=, or MemoryLimit= when MemoryMax= is unset)
-    std::optional<uint64_t> memory_high;    // bytes
-    std::optional<uint64_t> cpu_quota_usec; // CPU µs per second of wall time (CPUQuota=20% -> 200000)
-    std::optional<uint64_t> cpu_weight;     // 1..10000 (v1: cpu.shares = weight * 1024 / 100)
+    std::optional<uint64_t> memory_max;      // bytes (MemoryMax=, or MemoryLimit= when MemoryMax= is unset)
+    std::optional<uint64_t> memory_high;     // bytes
+    std::optional<uint64_t> cpu_quota_usec;  // CPU µs per second of wall time (CPUQuota=20% -> 200000)
+    std::optional<uint64_t> cpu_weight;      // 1..10000 (v1: cpu.shares = weight * 1024 / 100)
     std::optional<uint64_t> tasks_max;
     bool operator==(const CgroupLimits&) const = default;
 };
@@ -45,19 +45,30 @@ public:
     UnitCgroup(std::string display_path, std::vector<std::string> dirs)
         : m_display_path(std::move(display_path)), m_dirs(std::move(dirs)) {}
 
-    // "/gitvisor/web.service" relative to gitvisord's cgroup: what status shows as `cgroup`.
+    // The unit's cgroup as /proc/PID/cgroup shows it, in the v2 hierarchy or (hybrid) the memory one:
+    // "/system.slice/gitvisord.service/gitvisor/web.service". What status shows as `cgroup`.
     const std::string& display_path() const { return m_display_path; }
+    // One directory per hierarchy: v2 one; hybrid memory, pids, cpu, cpuacct (as mounted), then the
+    // unified directory last when there is one (the v2 directory for CLONE_INTO_CGROUP).
     const std::vector<std::string>& dirs() const { return m_dirs; }
     std::vector<std::string> procs_files() const;  // <dir>/cgroup.procs for every directory
 
+    // Each value from the first directory that offers it; unset when none does.
     CgroupStats stats() const;
-    std::vector<pid_t> pids() const;  // union of every hierarchy's cgroup.procs
-    bool populated() const;           // any process left in any hierarchy
+    // Union of the cgroup.procs of every directory and of the cgroups below them (zombies are not listed).
+    std::vector<pid_t> pids() const;
+    // Any process left: cgroup.events "populated" where it exists (v2, hybrid unified), else any pid.
+    bool populated() const;
     // SIGKILL through cgroup.kill where available, else `signal` to every pid (repeated until empty or
-    // the attempts run out). Returns true when the cgroup is empty afterwards.
+    // the attempts run out: blocks for at most about one second). Returns true when the cgroup is empty
+    // afterwards.
     bool kill_all(int signal = 9) const;
-    // rmdir of every directory (children first); succeeds only when no process is left.
+    // rmdir of every directory (children first); a missing directory is fine. Fails, naming the
+    // directory and "Device or resource busy", while a process is left.
     Result<bool> remove() const;
+    // Writes every limit to each directory offering its file (memory.max, memory.limit_in_bytes, ...);
+    // unset limits are written as "max"/-1 so a limit removed from the unit is lifted. Fails when a limit
+    // that is set finds no file (its controller is missing), or naming the file and errno on a write.
     Result<bool> set_limits(const CgroupLimits& limits) const;
 
 private:
@@ -69,25 +80,32 @@ class CgroupManager {
 public:
     // Detects the layout under `root` using `proc_self_cgroup` to find gitvisord's own cgroup in each
     // hierarchy; `parent_name` is the folder made for units there. The paths are parameters so tests
-    // can point them at a fake tree in a temporary directory. Layout None when nothing usable is mounted
-    // or the process is not root.
+    // can point them at a fake tree in a temporary directory. Makes the parent in every hierarchy (v2:
+    // enables +memory +pids +cpu for it, moving gitvisord into "<parent_name>-daemon" when its own cgroup
+    // must give up its processes to do so). Layout None when nothing usable is mounted or gitvisord may not
+    // write there (not root, read-only mount); describe() then says why.
     static CgroupManager detect(const std::string& root = "/sys/fs/cgroup",
                                 const std::string& proc_self_cgroup = "/proc/self/cgroup",
                                 const std::string& parent_name = "gitvisor");
 
     CgroupLayout layout() const { return m_layout; }
-    std::string describe() const;  // one line for the start-up log and `status`
+    // One line for the start-up log and `status`: "hybrid cgroup v1, units under <dir> (memory pids cpu
+    // cpuacct unified)", "cgroup v2, units under <dir> (memory pids cpu)", "none (<reason>)".
+    std::string describe() const;
 
-    // Creates (or reuses) the unit's directories and writes its limits. Names are unit names.
+    // Creates (or reuses) the unit's directories and writes its limits. Names are unit names. On failure
+    // the message names the file and the errno text, and the directories made are removed again.
     Result<UnitCgroup> create(const std::string& unit, const CgroupLimits& limits) const;
     // The unit's directories, whether or not they exist (for re-adoption and clean-up).
     UnitCgroup locate(const std::string& unit) const;
 
 private:
     CgroupLayout m_layout = CgroupLayout::None;
-    std::string m_display_parent;      // e.g. "/user.slice/.../gitvisor"
+    std::string m_display_parent;        // e.g. "/user.slice/.../gitvisor"
     std::vector<std::string> m_parents;  // the parent directory in every hierarchy used
+    std::vector<std::string> m_names;    // v2: controllers enabled; hybrid: hierarchies used
     bool m_unified_in_hybrid = false;
+    std::string m_reason;  // why the layout is None, or what is missing
 };
 
 }  // namespace gitvisor::daemon

@@ -16,20 +16,20 @@ namespace gitvisor::daemon {
 // What gitvisord knows of one unit of the applied desired state.
 struct UnitRecord {
     std::string name;
-    std::string spec_hash;       // of the applied commit's version
-    std::string commit;          // the commit that deployed this version
-    std::string unit_json;       // the normalised unit (unitfile::unit_to_json), for `cat` and restarts
-    std::string unit_text;       // the unit file text as committed (main file, then drop-ins), for `cat`
-    bool held_stopped = false;   // `gitvisor stop X`: stays stopped until start or a deploy that changes X
+    std::string spec_hash;      // of the applied commit's version
+    std::string commit;         // the commit that deployed this version
+    std::string unit_json;      // the normalised unit (unitfile::unit_to_json), for `cat` and restarts
+    std::string unit_text;      // the unit file text as committed (main file, then drop-ins), for `cat`
+    bool held_stopped = false;  // `gitvisor stop X`: stays stopped until start or a deploy that changes X
     std::string state = "inactive";
     std::string sub_state = "dead";
     std::string result = "success";
-    int64_t exec_pid = 0;        // host pid of the unit's gitvisor-exec (0: none)
-    int64_t main_pid = 0;        // host pid of the main process
-    int64_t ns_pid = 0;          // the main process's pid inside its namespace
-    std::string cgroup;          // display path
+    int64_t exec_pid = 0;  // host pid of the unit's gitvisor-exec (0: none)
+    int64_t main_pid = 0;  // host pid of the main process
+    int64_t ns_pid = 0;    // the main process's pid inside its namespace
+    std::string cgroup;    // display path
     std::string invocation;
-    int64_t since_usec = 0;      // realtime µs of the last state change
+    int64_t since_usec = 0;  // realtime µs of the last state change
     int64_t restarts = 0;
 };
 
@@ -81,6 +81,8 @@ struct EventRecord {
     std::string message;  // e.g. "stop web.service: ok", "started pid 1234"
 };
 
+// A `limit` of 0 or less means no limit. The read methods return what they could read: an empty result
+// when the database cannot be read.
 class StateStore {
 public:
     // Opens or creates the database, enables WAL and foreign keys, and migrates to the current schema.
@@ -92,16 +94,16 @@ public:
     virtual int schema_version() = 0;
 
     // Units of the applied desired state.
-    virtual Result<bool> put_unit(const UnitRecord& unit) = 0;       // insert or replace by name
-    virtual Result<bool> delete_unit(const std::string& name) = 0;
+    virtual Result<bool> put_unit(const UnitRecord& unit) = 0;      // insert or replace by name
+    virtual Result<bool> delete_unit(const std::string& name) = 0;  // ok(false): there was no such unit
     virtual std::optional<UnitRecord> get_unit(const std::string& name) = 0;
-    virtual std::vector<UnitRecord> list_units() = 0;                // by name
+    virtual std::vector<UnitRecord> list_units() = 0;  // by name
 
     // The applied commit (the last deploy that was applied), or "" when none.
     virtual std::string applied_commit() = 0;
     virtual Result<bool> set_applied_commit(const std::string& commit) = 0;
 
-    virtual Result<int64_t> start_run(const RunRecord& run) = 0;     // returns the id
+    virtual Result<int64_t> start_run(const RunRecord& run) = 0;  // returns the id
     virtual Result<bool> finish_run(int64_t id, int64_t ended_usec, std::optional<int64_t> exit_code,
                                     std::optional<int64_t> exit_signal, const std::string& result) = 0;
     virtual std::vector<RunRecord> runs_of(const std::string& unit, int limit) = 0;  // newest first
@@ -109,7 +111,8 @@ public:
     virtual Result<int64_t> begin_deployment(const DeploymentRecord& deployment) = 0;  // returns the id
     // Replaces result, errors, actions and finished time of deployment `id`.
     virtual Result<bool> update_deployment(const DeploymentRecord& deployment) = 0;
-    virtual std::vector<DeploymentRecord> deployments(int limit) = 0;  // newest first, with errors and actions
+    // Newest first, with errors and actions.
+    virtual std::vector<DeploymentRecord> deployments(int limit) = 0;
     // Deployments left `in-progress` by a daemon that died: marked `interrupted`; returns them.
     virtual std::vector<DeploymentRecord> interrupt_unfinished() = 0;
 

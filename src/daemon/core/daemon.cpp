@@ -1,0 +1,160 @@
+// gitvisord's core: lifecycle, re-adoption at start-up, and recording what the supervisor reports.
+
+#include "daemon/core/daemon.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "common/time_format.h"
+#include "repo/commit_tree.h"
+
+namespace gitvisor::daemon {
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool is_live_state(const std::string& state) { return state != "inactive" && state != "failed"; }
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options) : m_options(std::move(options)) {}
+
+Daemon::~Daemon() { shutdown(); }
+
+std::string Daemon::describe_isolation() const {
+    if (!m_supervisor) return "not started";
+    if (!m_supervisor->isolated())
+        return "not running as root: units run without PID namespaces and cgroups";
+    return "PID namespaces, " + m_supervisor->cgroups().describe();
+}
+
+Result<bool> Daemon::start() {
+    const Paths& paths = m_options.paths;
+    for (const std::string& dir : {paths.state_dir, paths.run_dir + "/units", paths.state_dir + "/logs"}) {
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) return Result<bool>::fail("cannot create '" + dir + "': " + ec.message());
+    }
+    auto store = StateStore::open(paths.database());
+    if (!store) return Result<bool>::fail(store.error());
+    m_store = std::move(*store);
+    for (const DeploymentRecord& d : m_store->interrupt_unfinished())
+        std::cerr << "gitvisord: deployment " << d.id << " of " << d.commit.substr(0, 7)
+                  << " was interrupted by a daemon exit; the start-up deploy finishes it\n";
+
+    auto git_dir = repo::git_dir(paths.repo);
+    if (!git_dir) return Result<bool>::fail(git_dir.error());
+
+    m_supervisor = std::make_unique<Supervisor>(
+        paths, geteuid() == 0 ? CgroupManager::detect() : CgroupManager{}, m_options.exec_binary,
+        [this](const std::string& unit, const ExecStatus& status, bool exited) { on_unit_change(unit, status, exited); });
+    std::cerr << "gitvisord: " << describe_isolation() << "\n";
+
+    adopt_running_units();
+    m_deploy_thread = std::thread([this] { deploy_loop(); });
+    if (Result<bool> w = m_watcher.start(*git_dir, [this] { request_deploy("commit", -1, false); }); !w)
+        return w;
+    request_deploy("startup", -1, false);
+    return Result<bool>::ok(true);
+}
+
+void Daemon::shutdown() {
+    m_watcher.stop();
+    {
+        std::lock_guard lock(m_queue_mutex);
+        m_quit = true;
+    }
+    m_queue_changed.notify_all();
+    if (m_deploy_thread.joinable()) m_deploy_thread.join();
+    if (m_supervisor && m_options.stop_units_on_exit) {
+        for (const std::string& unit : m_supervisor->running_units()) (void)stop_unit(unit);
+    }
+    m_supervisor.reset();
+}
+
+// Units whose gitvisor-exec outlived the previous gitvisord are taken over as they are; units whose
+// gitvisor-exec is gone are recorded with their last known end, or marked to start again when nothing tells
+// how they ended (the run folder is cleared by a reboot).
+void Daemon::adopt_running_units() {
+    for (UnitRecord record : m_store->list_units()) {
+        const Paths& paths = m_options.paths;
+        if (record.exec_pid > 0 && m_supervisor->adopt(record.name, static_cast<pid_t>(record.exec_pid))) {
+            std::cerr << "gitvisord: re-adopted " << record.name << " (gitvisor-exec pid " << record.exec_pid << ")\n";
+            if (auto s = m_supervisor->status(record.name)) on_unit_change(record.name, *s, false);
+            continue;
+        }
+        if (!is_live_state(record.state)) continue;
+        const auto status = parse_exec_status(read_text(paths.status_file(record.name)));
+        if (status && !is_live_state(status->state)) {
+            on_unit_change(record.name, *status, true);
+        } else {
+            record.state = "inactive";
+            record.sub_state = "dead";
+            record.result = "success";
+            record.exec_pid = record.main_pid = record.ns_pid = 0;
+            record.since_usec = realtime_usec();
+            (void)m_store->put_unit(record);
+            m_needs_start.insert(record.name);
+        }
+    }
+}
+
+void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, bool exited) {
+    std::optional<UnitRecord> found = m_store->get_unit(unit);
+    std::lock_guard lock(m_runs_mutex);
+    auto& run = m_runs[unit];
+    const bool new_invocation = !status.invocation.empty() && status.invocation != run.invocation;
+    if (new_invocation && run.id > 0)
+        (void)m_store->finish_run(run.id, realtime_usec(), std::nullopt, std::nullopt, "restarted");
+    if (new_invocation && !exited) {
+        RunRecord r;
+        r.unit = unit;
+        r.invocation = status.invocation;
+        r.exec_pid = m_supervisor ? m_supervisor->exec_pid(unit) : 0;
+        r.started_usec = realtime_usec();
+        const Result<int64_t> id = m_store->start_run(r);
+        run.id = id ? *id : 0;
+        run.invocation = status.invocation;
+    }
+    if (!found) return;  // removed from the desired state while it stopped
+    UnitRecord record = *found;
+    const bool state_changed = record.state != status.state || record.sub_state != status.sub_state;
+    record.state = status.state;
+    record.sub_state = status.sub_state;
+    record.result = status.result;
+    record.invocation = status.invocation;
+    record.restarts = status.restarts;
+    record.since_usec = status.since_usec > 0 ? status.since_usec : realtime_usec();
+    record.exec_pid = exited || !m_supervisor ? 0 : m_supervisor->exec_pid(unit);
+    record.ns_pid = exited ? 0 : status.main_pid;
+    record.main_pid = exited || !m_supervisor ? 0 : m_supervisor->main_host_pid(unit);
+    if (!exited && m_supervisor) record.cgroup = m_supervisor->cgroups().locate(unit).display_path();
+    (void)m_store->put_unit(record);
+    if (exited && run.id > 0) {
+        (void)m_store->finish_run(run.id, realtime_usec(), status.exit_code, status.exit_signal, status.result);
+        run = {};
+    }
+    if (state_changed || exited) {
+        EventRecord e;
+        e.time_usec = realtime_usec();
+        e.kind = "unit";
+        e.unit = unit;
+        e.message = status.state + " (" + status.sub_state + ")";
+        if (record.main_pid > 0) e.message += " main pid " + std::to_string(record.main_pid);
+        if (status.exit_code) e.message += " exit code " + std::to_string(*status.exit_code);
+        if (status.exit_signal) e.message += " signal " + std::to_string(*status.exit_signal);
+        if (!status.error.empty()) e.message += " failed at step " + status.failed_step + ": " + status.error;
+        (void)m_store->add_event(e);
+    }
+}
+
+}  // namespace gitvisor::daemon

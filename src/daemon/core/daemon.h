@@ -1,0 +1,119 @@
+#pragma once
+// gitvisord's core, independent of how it is started (Poco ServerApplication in main.cpp, tests):
+// the state store, the supervisor of every unit, the repository watcher, the deploy queue and the
+// handlers of control requests.
+//
+// Deploys are serialised through one queue (DESIGN §3). A deploy of commit C:
+//  1. reads C's tree (libgit2) and loads every unit; any error rejects C, recorded with every
+//     file:line: message, and nothing running changes;
+//  2. plans against the applied state (daemon/plan), records the deployment and its actions;
+//  3. stops, wave by wave, then starts, wave by wave, waiting for each wave to finish starting;
+//  4. records the result and the applied commit.
+// At start-up, units whose gitvisor-exec still runs are re-adopted first; then the branch tip is deployed,
+// which after a daemon restart usually changes nothing.
+
+#include <Poco/JSON/Object.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <set>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+#include "daemon/core/paths.h"
+#include "daemon/repo/watcher.h"
+#include "daemon/state/state_store.h"
+#include "daemon/supervise/supervisor.h"
+#include "unitfile/unit_set.h"
+
+namespace gitvisor::daemon {
+
+struct DaemonOptions {
+    Paths paths;
+    std::string hostname;     // for ConditionHost= and %H; empty = the host's
+    std::string exec_binary;  // gitvisor-exec
+    bool stop_units_on_exit = false;
+};
+
+// Who sent a control request (SO_PEERCRED).
+struct Caller {
+    int64_t uid = -1;
+    int64_t gid = -1;
+    int64_t pid = 0;
+    bool may_change = false;  // root or member of the gitvisor group
+};
+
+class Daemon {
+public:
+    explicit Daemon(DaemonOptions options);
+    ~Daemon();
+
+    // Opens the state, detects cgroups, re-adopts running units, starts the watcher and the deploy queue,
+    // and queues the start-up deploy. Errors are fatal for start-up only (bad state file, missing repo).
+    Result<bool> start();
+    // Ends the queue and the watcher; units keep running unless stop_units_on_exit.
+    void shutdown();
+
+    // One control request (a JSON object) to one response object (DESIGN §7 fields).
+    Poco::JSON::Object::Ptr handle(const Poco::JSON::Object::Ptr& request, const Caller& caller);
+
+    // Queues a deploy of the branch tip (or of `commit`) and, when `wait`, returns its deployment id.
+    std::optional<int64_t> request_deploy(const std::string& trigger, int64_t uid, bool wait);
+
+    std::string describe_isolation() const;  // for the start-up log and `status`
+
+private:
+    struct DeployRequest {
+        std::string trigger;
+        int64_t uid = -1;
+    };
+
+    void deploy_loop();
+    int64_t deploy_tip(const DeployRequest& request);
+    void on_unit_change(const std::string& unit, const ExecStatus& status, bool exited);
+    Result<bool> start_unit(const std::string& name, const std::string& reason);
+    Result<bool> stop_unit(const std::string& name);
+    void adopt_running_units();
+
+    Poco::JSON::Object::Ptr unit_json(const UnitRecord& record);
+    Poco::JSON::Object::Ptr deployment_json(const DeploymentRecord& deployment);
+    Poco::JSON::Object::Ptr handle_change(const std::string& cmd, const Poco::JSON::Object::Ptr& request,
+                                          const Caller& caller);
+
+    DaemonOptions m_options;
+    std::unique_ptr<StateStore> m_store;
+    std::unique_ptr<Supervisor> m_supervisor;
+    RepoWatcher m_watcher;
+
+    std::mutex m_queue_mutex;
+    std::condition_variable m_queue_changed;
+    std::deque<DeployRequest> m_queue;
+    int64_t m_last_deployment = 0;
+    int64_t m_requests_done = 0;
+    int64_t m_requests_made = 0;
+    bool m_quit = false;
+    std::thread m_deploy_thread;
+    std::set<std::string> m_needs_start;  // units to start again at the next deploy (their exec vanished)
+
+    struct CurrentRun {
+        int64_t id = 0;
+        std::string invocation;
+    };
+    std::mutex m_runs_mutex;
+    std::map<std::string, CurrentRun> m_runs;
+
+    // The unit set of the last commit loaded (deploys and start requests read units from it).
+    std::string m_loaded_commit;
+    std::shared_ptr<const unitfile::UnitSet> m_loaded_set;
+    std::map<std::string, std::string> m_loaded_texts;  // unit name -> its files' text, for `cat`
+    Result<std::shared_ptr<const unitfile::UnitSet>> load_commit(const std::string& commit);
+    const unitfile::Unit* find_loaded(const std::string& name);
+    std::mutex m_deploy_mutex;  // held while a deploy or a start/stop request changes units
+};
+
+}  // namespace gitvisor::daemon

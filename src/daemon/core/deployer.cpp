@@ -1,0 +1,269 @@
+// Deploys (DESIGN §3): the queue, loading a commit, planning, and starting and stopping units in waves.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "common/time_format.h"
+#include "daemon/core/daemon.h"
+#include "daemon/plan/plan.h"
+#include "daemon/supervise/spec_builder.h"
+#include "repo/commit_tree.h"
+#include "unitfile/normalize.h"
+#include "unitfile/setting_parser.h"
+
+namespace gitvisor::daemon {
+namespace {
+
+using unitfile::Unit;
+
+std::string new_invocation_id() {
+    std::ifstream urandom("/dev/urandom", std::ios::binary);
+    unsigned char bytes[16] = {};
+    urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : bytes) {
+        out.push_back(kHex[b >> 4]);
+        out.push_back(kHex[b & 0xF]);
+    }
+    return out;
+}
+
+uint64_t physical_memory() {
+    return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+uint64_t pid_max() {
+    std::ifstream in("/proc/sys/kernel/pid_max");
+    uint64_t v = 4194304;
+    in >> v;
+    return v;
+}
+
+int64_t timeout_usec(const Unit* unit, const char* key, uint64_t fallback) {
+    if (!unit) return static_cast<int64_t>(fallback);
+    const uint64_t v = unitfile::value_or_default(*unit, "Service", key, unitfile::Duration{fallback}).usec;
+    return v == unitfile::kInfinity ? -1 : static_cast<int64_t>(v);
+}
+
+// Runs `work` for every name of a wave, at most 64 at a time.
+template <class Work>
+void run_wave(const std::vector<std::string>& wave, Work work) {
+    constexpr size_t kParallel = 64;
+    for (size_t begin = 0; begin < wave.size(); begin += kParallel) {
+        std::vector<std::thread> threads;
+        for (size_t i = begin; i < std::min(wave.size(), begin + kParallel); ++i)
+            threads.emplace_back([&, i] { work(wave[i]); });
+        for (std::thread& t : threads) t.join();
+    }
+}
+
+}  // namespace
+
+std::optional<int64_t> Daemon::request_deploy(const std::string& trigger, int64_t uid, bool wait) {
+    std::unique_lock lock(m_queue_mutex);
+    // Several triggers waiting are one deploy of the newest tip (DESIGN §3: no deploy races another).
+    if (m_queue.empty() || m_queue.back().trigger != trigger) m_queue.push_back({trigger, uid});
+    const int64_t ticket = ++m_requests_made;
+    m_queue_changed.notify_all();
+    if (!wait) return std::nullopt;
+    m_queue_changed.wait(lock, [&] { return m_requests_done >= ticket || m_quit; });
+    return m_last_deployment;
+}
+
+void Daemon::deploy_loop() {
+    while (true) {
+        DeployRequest request;
+        int64_t covered = 0;
+        {
+            std::unique_lock lock(m_queue_mutex);
+            m_queue_changed.wait(lock, [&] { return !m_queue.empty() || m_quit; });
+            if (m_quit) return;
+            request = m_queue.front();
+            m_queue.clear();
+            covered = m_requests_made;
+        }
+        const int64_t id = deploy_tip(request);
+        {
+            std::lock_guard lock(m_queue_mutex);
+            if (id > 0) m_last_deployment = id;
+            m_requests_done = covered;
+        }
+        m_queue_changed.notify_all();
+    }
+}
+
+Result<std::shared_ptr<const unitfile::UnitSet>> Daemon::load_commit(const std::string& commit) {
+    using R = Result<std::shared_ptr<const unitfile::UnitSet>>;
+    if (commit == m_loaded_commit && m_loaded_set) return R::ok(m_loaded_set);
+    auto tree = repo::read_commit_tree(m_options.paths.repo, commit);
+    if (!tree) return R::fail(tree.error());
+    unitfile::UnitSetOptions options;
+    options.context = unitfile::SpecifierContext::for_host("");
+    if (!m_options.hostname.empty()) {
+        options.context.hostname = m_options.hostname;
+        options.context.short_hostname = m_options.hostname.substr(0, m_options.hostname.find('.'));
+    }
+    auto set = std::make_shared<const unitfile::UnitSet>(unitfile::load_unit_set(tree->files, options));
+    std::map<std::string, std::string> by_path;
+    for (const unitfile::TreeFile& f : tree->files) by_path[f.path] = f.is_symlink ? "" : f.text;
+    m_loaded_texts.clear();
+    for (const unitfile::LoadedUnit& u : set->units) {
+        std::string main = u.unit.file;
+        if (const size_t arrow = main.find(" -> "); arrow != std::string::npos) main = main.substr(arrow + 4);
+        std::string text = "# " + u.unit.file + "\n" + by_path[main];
+        for (const std::string& d : u.unit.dropins) text += "\n# " + d + "\n" + by_path[d];
+        m_loaded_texts[u.unit.name] = text;
+    }
+    m_loaded_commit = commit;
+    m_loaded_set = set;
+    return R::ok(set);
+}
+
+const Unit* Daemon::find_loaded(const std::string& name) {
+    if (!m_loaded_set) return nullptr;
+    for (const unitfile::LoadedUnit& u : m_loaded_set->units)
+        if (u.unit.name == name) return &u.unit;
+    return nullptr;
+}
+
+Result<bool> Daemon::start_unit(const std::string& name, const std::string& reason) {
+    std::optional<UnitRecord> record = m_store->get_unit(name);
+    if (!record) return Result<bool>::fail("'" + name + "' is not in the deployed commit");
+    if (auto loaded = load_commit(record->commit); !loaded) return Result<bool>::fail(loaded.error());
+    const Unit* unit = find_loaded(name);
+    if (!unit) return Result<bool>::fail("'" + name + "' is not in commit " + record->commit.substr(0, 7));
+    if (m_supervisor->running(name)) return Result<bool>::ok(true);
+    const std::string invocation = new_invocation_id();
+    Result<pid_t> pid =
+        m_supervisor->start(*unit, cgroup_limits_of(*unit, physical_memory(), pid_max()), invocation);
+    if (!pid) return Result<bool>::fail(pid.error());
+    EventRecord e;
+    e.time_usec = realtime_usec();
+    e.kind = "unit";
+    e.unit = name;
+    e.message = "starting (" + reason + "), gitvisor-exec pid " + std::to_string(*pid);
+    (void)m_store->add_event(e);
+    const int64_t timeout = timeout_usec(unit, "TimeoutStartSec", 90 * unitfile::kUsecPerSec);
+    const int wait_ms = timeout < 0 ? 24 * 3600 * 1000 : static_cast<int>(timeout / 1000) + 1000;
+    const std::optional<ExecStatus> status = m_supervisor->wait_started(name, wait_ms);
+    if (status && status->state == "failed") {
+        std::string why = "failed to start: " + status->result;
+        if (!status->error.empty()) why += " at step " + status->failed_step + ": " + status->error;
+        return Result<bool>::fail(why);
+    }
+    return Result<bool>::ok(true);
+}
+
+Result<bool> Daemon::stop_unit(const std::string& name) {
+    const Unit* unit = find_loaded(name);
+    return m_supervisor->stop(name, timeout_usec(unit, "TimeoutStopSec", 10 * unitfile::kUsecPerSec));
+}
+
+int64_t Daemon::deploy_tip(const DeployRequest& request) {
+    std::lock_guard deploy_lock(m_deploy_mutex);
+    const Result<std::string> tip = repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
+    if (!tip) {
+        std::cerr << "gitvisord: nothing to deploy: " << tip.error() << "\n";
+        return 0;
+    }
+    const std::string applied_commit = m_store->applied_commit();
+    if (*tip == applied_commit && m_needs_start.empty()) return 0;
+
+    DeploymentRecord deployment;
+    deployment.commit = *tip;
+    deployment.trigger = request.trigger;
+    deployment.uid = request.uid;
+    deployment.started_usec = realtime_usec();
+    deployment.result = "in-progress";
+    auto tree_subject = repo::read_commit_tree(m_options.paths.repo, *tip);
+    if (tree_subject) deployment.subject = tree_subject->subject;
+
+    auto set = load_commit(*tip);
+    if (!set || !(*set)->ok()) {
+        deployment.result = "rejected";
+        if (!set) {
+            deployment.errors.push_back({"", 0, set.error()});
+        } else {
+            for (const unitfile::Diagnostic& d : (*set)->diagnostics)
+                if (d.severity == unitfile::Severity::Error) deployment.errors.push_back({d.file, d.line, d.message});
+        }
+        deployment.finished_usec = realtime_usec();
+        const Result<int64_t> id = m_store->begin_deployment(deployment);
+        std::cerr << "gitvisord: rejected " << tip->substr(0, 7) << " (" << deployment.errors.size() << " error(s))\n";
+        return id ? *id : 0;
+    }
+
+    std::map<std::string, DesiredUnit> desired;
+    for (const unitfile::LoadedUnit& u : (*set)->units) desired[u.unit.name] = {unitfile::spec_hash(u.unit), &u.unit};
+    std::map<std::string, AppliedUnit> applied;
+    for (const UnitRecord& r : m_store->list_units())
+        applied[r.name] = {r.spec_hash, r.held_stopped, m_needs_start.count(r.name) > 0};
+    const Plan plan = make_plan(applied, desired);
+    for (const PlanStep& s : plan.steps) deployment.actions.push_back({s.unit, step_action_name(s.action), s.reason, ""});
+    const Result<int64_t> id = m_store->begin_deployment(deployment);
+    deployment.id = id ? *id : 0;
+
+    std::mutex results_mutex;
+    std::map<std::string, std::string> failures;
+    for (const auto& wave : plan.stop_waves) {
+        run_wave(wave, [&](const std::string& name) {
+            if (Result<bool> r = stop_unit(name); !r) {
+                std::lock_guard lock(results_mutex);
+                failures[name] = r.error();
+            }
+        });
+    }
+    for (const PlanStep& s : plan.steps) {
+        if (s.action == StepAction::Stop) {
+            (void)m_store->delete_unit(s.unit);
+            std::error_code ec;
+            std::filesystem::remove_all(m_options.paths.unit_dir(s.unit), ec);
+            continue;
+        }
+        const DesiredUnit& d = desired[s.unit];
+        UnitRecord record = m_store->get_unit(s.unit).value_or(UnitRecord{});
+        record.name = s.unit;
+        record.spec_hash = d.spec_hash;
+        record.commit = *tip;
+        record.unit_json = unitfile::unit_to_json(*d.unit);
+        record.unit_text = m_loaded_texts[s.unit];
+        record.held_stopped = false;
+        (void)m_store->put_unit(record);
+    }
+    // Unchanged units keep the commit that deployed them, but their text is refreshed for `cat`.
+    for (const auto& [name, d] : desired) {
+        if (plan.find(name)) continue;
+        if (std::optional<UnitRecord> r = m_store->get_unit(name)) {
+            r->unit_text = m_loaded_texts[name];
+            (void)m_store->put_unit(*r);
+        }
+    }
+    m_needs_start.clear();
+    for (const auto& wave : plan.start_waves) {
+        run_wave(wave, [&](const std::string& name) {
+            if (Result<bool> r = start_unit(name, plan.find(name)->reason); !r) {
+                std::lock_guard lock(results_mutex);
+                failures[name] = r.error();
+            }
+        });
+    }
+    for (DeploymentAction& a : deployment.actions) {
+        auto f = failures.find(a.unit);
+        a.result = f == failures.end() ? "done" : "failed: " + f->second;
+    }
+    deployment.result = failures.empty() ? "applied" : "failed";
+    deployment.finished_usec = realtime_usec();
+    (void)m_store->update_deployment(deployment);
+    (void)m_store->set_applied_commit(*tip);
+    std::cerr << "gitvisord: " << deployment.result << " " << tip->substr(0, 7) << " (" << plan.steps.size()
+              << " action(s))\n";
+    return deployment.id;
+}
+
+}  // namespace gitvisor::daemon

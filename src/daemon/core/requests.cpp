@@ -1,0 +1,208 @@
+// Control requests (DESIGN §7): one JSON object in, one out. Reading is open to every caller; changes need
+// root or the gitvisor group. Every request is recorded with the caller's uid.
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+
+#include "common/exit_codes.h"
+#include "common/time_format.h"
+#include "daemon/core/daemon.h"
+#include "unitfile/unit_name.h"
+
+namespace gitvisor::daemon {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+Object::Ptr ok() {
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("ok", true);
+    return o;
+}
+
+Object::Ptr fail(int code, const std::string& message) {
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("ok", false);
+    o->set("code", code);
+    o->set("error", message);
+    return o;
+}
+
+// "web" and "web.service" name the same unit.
+std::string unit_name(std::string name) {
+    if (!unitfile::is_valid_unit_name(name)) name += ".service";
+    return name;
+}
+
+std::string description_of(const std::string& unit_json) {
+    try {
+        Poco::JSON::Parser parser;
+        const auto o = parser.parse(unit_json).extract<Object::Ptr>();
+        const auto unit = o->getObject("sections")->getObject("Unit");
+        return unit ? unit->optValue<std::string>("Description", "") : "";
+    } catch (const std::exception&) {
+        return "";
+    }
+}
+
+std::vector<std::string> names_of(const Object::Ptr& request) {
+    std::vector<std::string> out;
+    if (auto units = request->getArray("units"))
+        for (size_t i = 0; i < units->size(); ++i) out.push_back(unit_name(units->getElement<std::string>(i)));
+    if (request->has("unit")) out.push_back(unit_name(request->getValue<std::string>("unit")));
+    return out;
+}
+
+}  // namespace
+
+Object::Ptr Daemon::unit_json(const UnitRecord& r) {
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("name", r.name);
+    o->set("description", description_of(r.unit_json));
+    o->set("state", r.state);
+    o->set("sub_state", r.sub_state);
+    o->set("result", r.result);
+    o->set("main_pid", r.main_pid);
+    o->set("ns_pid", r.ns_pid);
+    o->set("exec_pid", r.exec_pid);
+    o->set("cgroup", r.cgroup);
+    const bool running = r.exec_pid > 0 && m_supervisor->cgroups().layout() != CgroupLayout::None;
+    const CgroupStats stats = running ? m_supervisor->cgroups().locate(r.name).stats() : CgroupStats{};
+    const auto number_or_null = [&](const char* key, const std::optional<uint64_t>& v) {
+        if (v) {
+            o->set(key, static_cast<int64_t>(*v));
+        } else {
+            o->set(key, Poco::Dynamic::Var());
+        }
+    };
+    number_or_null("memory_bytes", stats.memory_bytes);
+    number_or_null("cpu_usec", stats.cpu_usec);
+    number_or_null("tasks", stats.tasks);
+    o->set("restarts", r.restarts);
+    o->set("since", format_rfc3339(r.since_usec));
+    o->set("since_usec", r.since_usec);
+    o->set("commit", r.commit);
+    o->set("spec_hash", r.spec_hash);
+    o->set("health", "none");
+    o->set("invocation", r.invocation);
+    o->set("held_stopped", r.held_stopped);
+    return o;
+}
+
+Object::Ptr Daemon::deployment_json(const DeploymentRecord& d) {
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("id", d.id);
+    o->set("commit", d.commit);
+    o->set("subject", d.subject);
+    o->set("trigger", d.trigger);
+    o->set("uid", d.uid);
+    o->set("result", d.result);
+    Array::Ptr errors = new Array;
+    for (const DeploymentError& e : d.errors) {
+        Object::Ptr eo = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        eo->set("file", e.file);
+        eo->set("line", e.line);
+        eo->set("message", e.message);
+        errors->add(eo);
+    }
+    o->set("errors", errors);
+    o->set("started", format_rfc3339(d.started_usec));
+    o->set("finished", d.finished_usec ? format_rfc3339(*d.finished_usec) : "");
+    o->set("duration_ms", d.finished_usec ? (*d.finished_usec - d.started_usec) / 1000 : int64_t{-1});
+    Array::Ptr actions = new Array;
+    for (const DeploymentAction& a : d.actions) {
+        Object::Ptr ao = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        ao->set("unit", a.unit);
+        ao->set("action", a.action);
+        ao->set("reason", a.reason);
+        ao->set("result", a.result);
+        actions->add(ao);
+    }
+    o->set("actions", actions);
+    return o;
+}
+
+Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& request, const Caller& caller) {
+    if (!caller.may_change)
+        return fail(kExitPermissionDenied, "permission denied: '" + cmd +
+                                               "' needs root or membership of the gitvisor group (uid " +
+                                               std::to_string(caller.uid) + ")");
+    const std::vector<std::string> names = names_of(request);
+    if (names.empty()) return fail(kExitUsage, "'" + cmd + "' needs at least one unit");
+    std::lock_guard lock(m_deploy_mutex);
+    for (const std::string& name : names)
+        if (!m_store->get_unit(name))
+            return fail(kExitNoSuchUnit, "no such unit '" + name + "' in the deployed commit");
+    std::vector<std::string> errors;
+    for (const std::string& name : names) {
+        UnitRecord record = *m_store->get_unit(name);
+        record.held_stopped = cmd == "stop";
+        (void)m_store->put_unit(record);
+        if (cmd == "stop" || cmd == "restart") {
+            if (Result<bool> r = stop_unit(name); !r) errors.push_back(name + ": " + r.error());
+        }
+        if (cmd == "start" || cmd == "restart") {
+            if (Result<bool> r = start_unit(name, cmd); !r) errors.push_back(name + ": " + r.error());
+        }
+    }
+    if (!errors.empty()) {
+        std::string message = "cannot " + cmd + " ";
+        for (size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
+        return fail(kExitFailure, message);
+    }
+    return ok();
+}
+
+Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
+    const std::string cmd = request->optValue<std::string>("cmd", "");
+    Object::Ptr response;
+    if (cmd == "ping") {
+        response = ok();
+        response->set("isolation", describe_isolation());
+    } else if (cmd == "list" || (cmd == "status" && !request->has("unit"))) {
+        response = ok();
+        Array::Ptr units = new Array;
+        for (const UnitRecord& r : m_store->list_units()) units->add(unit_json(r));
+        response->set("units", units);
+        response->set("isolation", describe_isolation());
+        response->set("applied_commit", m_store->applied_commit());
+    } else if (cmd == "status" || cmd == "cat") {
+        const std::string name = unit_name(request->getValue<std::string>("unit"));
+        std::optional<UnitRecord> r = m_store->get_unit(name);
+        if (!r) {
+            response = fail(kExitNoSuchUnit, "no such unit '" + name + "'");
+        } else {
+            response = ok();
+            response->set("unit", unit_json(*r));
+            if (cmd == "cat") response->set("text", r->unit_text);
+        }
+    } else if (cmd == "history") {
+        response = ok();
+        Array::Ptr list = new Array;
+        for (const DeploymentRecord& d : m_store->deployments(static_cast<int>(request->optValue<int64_t>("n", 20))))
+            list->add(deployment_json(d));
+        response->set("deployments", list);
+    } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
+        response = handle_change(cmd, request, caller);
+    } else {
+        response = fail(kExitUsage, "unknown request '" + cmd + "'");
+    }
+    EventRecord e;
+    e.time_usec = realtime_usec();
+    e.uid = caller.uid;
+    e.kind = "request";
+    std::vector<std::string> names;
+    try {
+        names = names_of(request);
+    } catch (const std::exception&) {
+    }
+    e.unit = names.empty() ? "" : names.front();
+    e.message = cmd + (response->getValue<bool>("ok") ? ": ok" : ": " + response->getValue<std::string>("error"));
+    (void)m_store->add_event(e);
+    return response;
+}
+
+}  // namespace gitvisor::daemon

@@ -1,0 +1,126 @@
+// gitvisord: the daemon (DESIGN §1, §9). A Poco ServerApplication: flags through Poco Util, settings also
+// from /etc/gitvisor/gitvisord.ini (every setting is also a flag). Stopping gitvisord leaves every unit
+// running (their gitvisor-exec outlive it) unless --stop-units-on-exit.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "daemon/control/server.h"
+#include "daemon/core/daemon.h"
+
+namespace {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+// gitvisor-exec lives beside gitvisord when built, in ../libexec/gitvisor when installed.
+std::string find_exec_binary() {
+    if (const char* env = std::getenv("GITVISOR_EXEC")) return env;
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    for (const auto& candidate : {self / "gitvisor-exec", self / "../exec/gitvisor-exec",
+                                  self / "../libexec/gitvisor/gitvisor-exec"})
+        if (std::filesystem::exists(candidate, ec)) return std::filesystem::weakly_canonical(candidate, ec).string();
+    return "/usr/libexec/gitvisor/gitvisor-exec";
+}
+
+class Gitvisord : public Poco::Util::ServerApplication {
+protected:
+    void defineOptions(OptionSet& options) override {
+        ServerApplication::defineOptions(options);
+        const auto setting = [&](const char* name, const char* argument, const char* help) {
+            options.addOption(Option(name, "", help).required(false).repeatable(false).argument(argument).binding(
+                std::string("gitvisord.") + name));
+        };
+        setting("repo", "PATH", "the watched repository (default /etc/gitvisor/units)");
+        setting("branch", "NAME", "the watched branch (default main)");
+        setting("state-dir", "DIR", "state.db and logs (default /var/lib/gitvisor)");
+        setting("run-dir", "DIR", "control.sock and units/ (default /run/gitvisor)");
+        setting("hostname", "NAME", "the name ConditionHost= matches (default: the host's)");
+        setting("exec-path", "PATH", "the gitvisor-exec program");
+        setting("config", "FILE", "settings file (default /etc/gitvisor/gitvisord.ini)");
+        options.addOption(Option("foreground", "", "stay attached and log to stderr").required(false).binding(
+            "gitvisord.foreground"));
+        options.addOption(Option("stop-units-on-exit", "", "stop every unit when gitvisord exits")
+                              .required(false)
+                              .binding("gitvisord.stop-units-on-exit"));
+        options.addOption(Option("help", "h", "print this help").required(false).callback(
+            Poco::Util::OptionCallback<Gitvisord>(this, &Gitvisord::help)));
+    }
+
+    void help(const std::string&, const std::string&) {
+        Poco::Util::HelpFormatter formatter(options());
+        formatter.setCommand(commandName());
+        formatter.setUsage("[--repo PATH] [--state-dir DIR] [--run-dir DIR] [--foreground] ...");
+        formatter.setHeader("gitvisord deploys the systemd-style units of a git repository, one commit at a time.");
+        formatter.format(std::cout);
+        m_help = true;
+        stopOptionsProcessing();
+    }
+
+    int main(const std::vector<std::string>&) override {
+        if (m_help) return EXIT_OK;
+        const std::string ini = config().getString("gitvisord.config", "/etc/gitvisor/gitvisord.ini");
+        if (std::filesystem::exists(ini)) loadConfiguration(ini, PRIO_DEFAULT);
+        const auto get = [&](const char* key, const std::string& fallback) {
+            // Flags are bound to "gitvisord.<name>"; the ini file holds the same names in a [gitvisord] section.
+            return config().getString(std::string("gitvisord.") + key, fallback);
+        };
+        gitvisor::daemon::DaemonOptions options;
+        options.paths.repo = get("repo", options.paths.repo);
+        options.paths.branch = get("branch", options.paths.branch);
+        options.paths.state_dir = get("state-dir", options.paths.state_dir);
+        options.paths.run_dir = get("run-dir", options.paths.run_dir);
+        options.hostname = get("hostname", "");
+        options.exec_binary = get("exec-path", find_exec_binary());
+        options.stop_units_on_exit = config().hasProperty("gitvisord.stop-units-on-exit");
+
+        gitvisor::daemon::Daemon daemon(options);
+        if (auto started = daemon.start(); !started) {
+            std::cerr << "gitvisord: error: cannot start: " << started.error() << "\n";
+            return EXIT_SOFTWARE;
+        }
+        gitvisor::daemon::ControlServer server;
+        if (auto listening = server.start(options.paths.control_socket(),
+                                          [&](const auto& request, const auto& caller) {
+                                              return daemon.handle(request, caller);
+                                          });
+            !listening) {
+            std::cerr << "gitvisord: error: cannot start: " << listening.error() << "\n";
+            return EXIT_SOFTWARE;
+        }
+        std::cerr << "gitvisord: watching " << options.paths.repo << " (branch " << options.paths.branch
+                  << "), control socket " << options.paths.control_socket() << "\n";
+        waitForTerminationRequest();
+        std::cerr << "gitvisord: exiting; units keep running"
+                  << (options.stop_units_on_exit ? " (stopping them first)" : "") << "\n";
+        server.stop();
+        daemon.shutdown();
+        return EXIT_OK;
+    }
+
+private:
+    bool m_help = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Block the termination signals before any thread starts, so that only waitForTerminationRequest()'s
+    // sigwait takes them (a thread without the block would die of SIGTERM's default action); SIGPIPE too,
+    // as writes to gone clients are handled where they happen. gitvisor-exec resets its mask.
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT}) sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    Gitvisord app;
+    return app.run(argc, argv);
+}

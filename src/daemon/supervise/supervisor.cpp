@@ -1,0 +1,415 @@
+#include "daemon/supervise/supervisor.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "daemon/supervise/atomic_file.h"
+#include "daemon/supervise/spec_builder.h"
+
+namespace gitvisor::daemon {
+namespace {
+
+int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Starts `argv` as PID 1 of new PID and mount namespaces when `isolate`, else as a plain child. Between the
+// clone and execve the child only makes async-signal-safe calls: gitvisord has threads.
+pid_t spawn(const std::vector<std::string>& args, bool isolate) {
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    const long flags = SIGCHLD | (isolate ? (CLONE_NEWPID | CLONE_NEWNS) : 0);
+    const pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0));
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+        if (devnull >= 0) {
+            dup2(devnull, STDIN_FILENO);
+            dup2(devnull, STDOUT_FILENO);
+        }
+        syscall(SYS_close_range, 3, ~0U, 0);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    if (devnull >= 0) close(devnull);
+    return pid;
+}
+
+bool cmdline_mentions(pid_t pid, const std::string& needle) {
+    std::string cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    return cmdline.find("gitvisor-exec") != std::string::npos && cmdline.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+std::optional<ExecStatus> parse_exec_status(const std::string& json) {
+    try {
+        Poco::JSON::Parser parser;
+        const auto o = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+        ExecStatus s;
+        s.invocation = o->optValue<std::string>("invocation", "");
+        s.state = o->optValue<std::string>("state", s.state);
+        s.sub_state = o->optValue<std::string>("sub_state", s.sub_state);
+        s.result = o->optValue<std::string>("result", s.result);
+        s.main_pid = o->optValue<int64_t>("main_pid", 0);
+        s.since_usec = o->optValue<int64_t>("since_usec", 0);
+        s.restarts = o->optValue<int64_t>("restarts", 0);
+        if (o->has("exit_code") && !o->isNull("exit_code")) s.exit_code = o->getValue<int64_t>("exit_code");
+        if (o->has("exit_signal") && !o->isNull("exit_signal")) s.exit_signal = o->getValue<int64_t>("exit_signal");
+        s.failed_step = o->optValue<std::string>("failed_step", "");
+        s.error = o->optValue<std::string>("error", "");
+        return s;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::vector<int64_t> ns_pids(pid_t pid) {
+    std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.starts_with("NSpid:")) continue;
+        std::istringstream fields(line.substr(6));
+        std::vector<int64_t> out;
+        for (int64_t v; fields >> v;) out.push_back(v);
+        return out;
+    }
+    return {};
+}
+
+pid_t host_pid_of(pid_t parent, int64_t ns_pid) {
+    if (ns_pid <= 0) return 0;
+    const std::string p = std::to_string(parent);
+    std::istringstream children(read_text("/proc/" + p + "/task/" + p + "/children"));
+    for (pid_t child; children >> child;) {
+        const std::vector<int64_t> ids = ns_pids(child);
+        if (!ids.empty() && ids.back() == ns_pid) return child;
+    }
+    return 0;
+}
+
+Supervisor::Supervisor(Paths paths, CgroupManager cgroups, std::string exec_binary, Listener listener)
+    : m_paths(std::move(paths)),
+      m_cgroups(std::move(cgroups)),
+      m_exec_binary(std::move(exec_binary)),
+      m_listener(std::move(listener)),
+      m_isolated(geteuid() == 0) {
+    m_epoll = epoll_create1(EPOLL_CLOEXEC);
+    m_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = m_wake;
+    epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &ev);
+    m_thread = std::thread([this] { loop(); });
+}
+
+Supervisor::~Supervisor() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    const uint64_t one = 1;
+    (void)!write(m_wake, &one, sizeof one);
+    if (m_thread.joinable()) m_thread.join();
+    std::lock_guard lock(m_mutex);
+    for (auto& [unit, p] : m_units) {
+        if (p.pidfd >= 0) close(p.pidfd);
+        if (p.socket >= 0) close(p.socket);
+    }
+    close(m_wake);
+    close(m_epoll);
+}
+
+int Supervisor::connect_control(const std::string& unit, int attempts) {
+    const std::string path = m_paths.exec_socket(unit);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return -1;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    for (int i = 0; i < attempts; ++i) {
+        const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return -1;
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+        close(fd);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return -1;
+}
+
+void Supervisor::watch(const std::string& unit, Process process) {
+    std::lock_guard lock(m_mutex);
+    for (int fd : {process.pidfd, process.socket}) {
+        if (fd < 0) continue;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
+        m_fd_owner[fd] = unit;
+    }
+    m_units[unit] = std::move(process);
+}
+
+Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& limits, const std::string& invocation) {
+    if (running(unit.name)) return Result<pid_t>::fail("cannot start '" + unit.name + "': it is running");
+    std::error_code ec;
+    std::filesystem::create_directories(m_paths.unit_dir(unit.name), ec);
+    if (ec) return Result<pid_t>::fail("cannot create '" + m_paths.unit_dir(unit.name) + "': " + ec.message());
+    UnitCgroup cgroup;
+    if (m_cgroups.layout() != CgroupLayout::None) {
+        Result<UnitCgroup> made = m_cgroups.create(unit.name, limits);
+        if (!made) return Result<pid_t>::fail("cannot create the cgroup of '" + unit.name + "': " + made.error());
+        cgroup = *made;
+    }
+    const std::string spec = build_exec_spec(unit, m_paths, invocation, cgroup.procs_files());
+    if (Result<bool> w = write_file_atomically(m_paths.spec_file(unit.name), spec); !w)
+        return Result<pid_t>::fail(w.error());
+    std::filesystem::remove(m_paths.status_file(unit.name), ec);
+
+    const pid_t pid = spawn({m_exec_binary, "--spec", m_paths.spec_file(unit.name)}, m_isolated);
+    if (pid < 0) return Result<pid_t>::fail("cannot start gitvisor-exec for '" + unit.name + "': " + errno_text());
+    Process p;
+    p.exec_pid = pid;
+    p.child = true;
+    p.pidfd = pidfd_open(pid);
+    p.cgroup = cgroup;
+    p.status.state = "activating";
+    p.status.sub_state = "start";
+    p.status.invocation = invocation;
+    p.socket = connect_control(unit.name, 2000);
+    watch(unit.name, std::move(p));
+    return Result<pid_t>::ok(pid);
+}
+
+bool Supervisor::adopt(const std::string& unit, pid_t exec_pid) {
+    if (exec_pid <= 0 || !cmdline_mentions(exec_pid, m_paths.spec_file(unit))) return false;
+    Process p;
+    p.exec_pid = exec_pid;
+    p.pidfd = pidfd_open(exec_pid);
+    if (p.pidfd < 0) return false;
+    p.cgroup = m_cgroups.locate(unit);
+    if (auto s = parse_exec_status(read_text(m_paths.status_file(unit)))) p.status = *s;
+    p.socket = connect_control(unit, 50);
+    watch(unit, std::move(p));
+    return true;
+}
+
+bool Supervisor::send(const std::string& unit, const std::string& line) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_units.find(unit);
+    if (it == m_units.end() || it->second.socket < 0) return false;
+    const std::string data = line + "\n";
+    return ::send(it->second.socket, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+}
+
+Result<bool> Supervisor::stop(const std::string& unit, int64_t timeout_usec) {
+    const pid_t pid = exec_pid(unit);
+    if (pid == 0) return Result<bool>::ok(false);
+    if (!send(unit, "{\"op\":\"stop\"}")) ::kill(pid, SIGTERM);  // SIGTERM to gitvisor-exec also means stop
+    // gitvisor-exec escalates to SIGKILL itself after TimeoutStopSec=; the grace covers ExecStop= and slow disks.
+    const auto grace = std::chrono::seconds(5);
+    const auto deadline = std::chrono::steady_clock::now() + grace +
+                          (timeout_usec < 0 ? std::chrono::hours(24 * 365) : std::chrono::microseconds(timeout_usec) * 2);
+    std::unique_lock lock(m_mutex);
+    if (m_changed.wait_until(lock, deadline, [&] { return !m_units.count(unit); })) return Result<bool>::ok(true);
+    // It did not finish: kill the whole namespace (its PID 1 dying takes every process with it).
+    ::kill(pid, SIGKILL);
+    const UnitCgroup cgroup = m_units.count(unit) ? m_units[unit].cgroup : UnitCgroup{};
+    lock.unlock();
+    cgroup.kill_all();
+    lock.lock();
+    m_changed.wait_for(lock, grace, [&] { return !m_units.count(unit); });
+    return Result<bool>::ok(true);
+}
+
+Result<bool> Supervisor::kill(const std::string& unit, int signal, bool all) {
+    if (!running(unit)) return Result<bool>::fail("'" + unit + "' is not running");
+    const std::string line = "{\"op\":\"kill\",\"signal\":" + std::to_string(signal) + ",\"whom\":\"" +
+                             (all ? "all" : "main") + "\"}";
+    if (!send(unit, line)) return Result<bool>::fail("cannot reach the supervisor of '" + unit + "'");
+    return Result<bool>::ok(true);
+}
+
+std::optional<ExecStatus> Supervisor::wait_started(const std::string& unit, int timeout_ms) {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+        auto it = m_units.find(unit);
+        return it == m_units.end() || it->second.status.state != "activating";
+    });
+    auto it = m_units.find(unit);
+    if (it != m_units.end()) return it->second.status;
+    lock.unlock();
+    return parse_exec_status(read_text(m_paths.status_file(unit)));
+}
+
+bool Supervisor::running(const std::string& unit) {
+    std::lock_guard lock(m_mutex);
+    return m_units.count(unit) > 0;
+}
+
+std::optional<ExecStatus> Supervisor::status(const std::string& unit) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_units.find(unit);
+    if (it == m_units.end()) return std::nullopt;
+    return it->second.status;
+}
+
+pid_t Supervisor::exec_pid(const std::string& unit) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_units.find(unit);
+    return it == m_units.end() ? 0 : it->second.exec_pid;
+}
+
+pid_t Supervisor::main_host_pid(const std::string& unit) {
+    pid_t exec = 0;
+    int64_t main = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_units.find(unit);
+        if (it == m_units.end()) return 0;
+        exec = it->second.exec_pid;
+        main = it->second.status.main_pid;
+    }
+    if (main <= 0) return 0;
+    if (!m_isolated) return static_cast<pid_t>(main);
+    return host_pid_of(exec, main);
+}
+
+std::vector<std::string> Supervisor::running_units() {
+    std::lock_guard lock(m_mutex);
+    std::vector<std::string> out;
+    for (const auto& [unit, p] : m_units) out.push_back(unit);
+    return out;
+}
+
+void Supervisor::on_readable(const std::string& unit) {
+    std::vector<ExecStatus> updates;
+    bool closed = false;
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_units.find(unit);
+        if (it == m_units.end() || it->second.socket < 0) return;
+        Process& p = it->second;
+        char buf[4096];
+        const ssize_t n = recv(p.socket, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) {
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+            closed = true;
+        } else {
+            p.buffer.append(buf, static_cast<size_t>(n));
+            for (size_t nl; (nl = p.buffer.find('\n')) != std::string::npos;) {
+                const std::string line = p.buffer.substr(0, nl);
+                p.buffer.erase(0, nl + 1);
+                if (line.find("\"event\"") == std::string::npos) continue;  // replies to our requests
+                if (auto s = parse_exec_status(line)) {
+                    p.status = *s;
+                    updates.push_back(*s);
+                }
+            }
+        }
+        if (closed) {
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, p.socket, nullptr);
+            m_fd_owner.erase(p.socket);
+            close(p.socket);
+            p.socket = -1;
+        }
+    }
+    if (!updates.empty()) m_changed.notify_all();
+    for (const ExecStatus& s : updates) m_listener(unit, s, false);
+}
+
+void Supervisor::on_exit(const std::string& unit) {
+    Process p;
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_units.find(unit);
+        if (it == m_units.end()) return;
+        p = std::move(it->second);
+        m_units.erase(it);
+        for (int fd : {p.pidfd, p.socket}) {
+            if (fd < 0) continue;
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+            m_fd_owner.erase(fd);
+            close(fd);
+        }
+    }
+    if (p.child) waitpid(p.exec_pid, nullptr, 0);
+    ExecStatus final = p.status;
+    if (auto s = parse_exec_status(read_text(m_paths.status_file(unit)))) final = *s;
+    if (final.state == "active" || final.state == "activating" || final.state == "deactivating") {
+        // gitvisor-exec died without writing its end (killed): the unit is gone with it.
+        final.state = "failed";
+        final.sub_state = "failed";
+        final.result = "signal";
+    }
+    final.main_pid = 0;
+    if (!p.cgroup.dirs().empty()) {
+        p.cgroup.kill_all();
+        (void)p.cgroup.remove();
+    }
+    m_changed.notify_all();
+    m_listener(unit, final, true);
+}
+
+void Supervisor::loop() {
+    epoll_event events[32];
+    while (true) {
+        const int n = epoll_wait(m_epoll, events, 32, -1);
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == m_wake) {
+                std::lock_guard lock(m_mutex);
+                if (m_stopping) return;
+                continue;
+            }
+            std::string unit;
+            bool is_pidfd = false;
+            {
+                std::lock_guard lock(m_mutex);
+                auto owner = m_fd_owner.find(fd);
+                if (owner == m_fd_owner.end()) continue;
+                unit = owner->second;
+                is_pidfd = m_units.count(unit) && m_units[unit].pidfd == fd;
+            }
+            if (is_pidfd) {
+                on_readable(unit);  // read the last events before the end
+                on_exit(unit);
+            } else {
+                on_readable(unit);
+            }
+        }
+    }
+}
+
+}  // namespace gitvisor::daemon

@@ -1,0 +1,113 @@
+#pragma once
+// Starts, watches, stops and re-adopts the gitvisor-exec of every unit (DESIGN §1, docs/exec-protocol.md).
+//
+// gitvisord clones each gitvisor-exec into a new PID and mount namespace (when root) and then talks to it
+// over its control socket. One event thread watches every gitvisor-exec through a pidfd (so adopted ones,
+// which are not our children, are watched too) and reads the state events they push. A change is handed
+// to the listener, which records it; gitvisor-exec itself keeps running when gitvisord goes away.
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "daemon/cgroup/cgroup.h"
+#include "daemon/core/paths.h"
+#include "unitfile/unit.h"
+
+namespace gitvisor::daemon {
+
+struct ExecStatus {
+    std::string invocation;
+    std::string state = "inactive";
+    std::string sub_state = "dead";
+    std::string result = "success";
+    int64_t main_pid = 0;  // inside the namespace
+    int64_t since_usec = 0;
+    int64_t restarts = 0;
+    std::optional<int64_t> exit_code;
+    std::optional<int64_t> exit_signal;
+    std::string failed_step;
+    std::string error;
+};
+
+// Parses a status object (file or event); unknown fields are ignored, missing ones keep their defaults.
+std::optional<ExecStatus> parse_exec_status(const std::string& json);
+
+class Supervisor {
+public:
+    // Called from the event thread on every change; `exited` when the gitvisor-exec is gone for good.
+    using Listener = std::function<void(const std::string& unit, const ExecStatus& status, bool exited)>;
+
+    Supervisor(Paths paths, CgroupManager cgroups, std::string exec_binary, Listener listener);
+    ~Supervisor();  // ends the event thread; leaves every unit running
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    bool isolated() const { return m_isolated; }  // PID namespaces in use (root)
+    const CgroupManager& cgroups() const { return m_cgroups; }
+
+    // Writes the spec, makes the cgroup, starts gitvisor-exec and connects to it. Returns its host pid.
+    Result<pid_t> start(const unitfile::Unit& unit, const CgroupLimits& limits, const std::string& invocation);
+    // Asks the unit's gitvisor-exec to stop and waits until it is gone; SIGKILLs its namespace after
+    // `timeout_usec` plus a grace period. A unit that does not run is fine.
+    Result<bool> stop(const std::string& unit, int64_t timeout_usec);
+    Result<bool> kill(const std::string& unit, int signal, bool all);
+    // Waits until the unit has finished starting (not `activating`) or `timeout_ms` passed; the status then.
+    std::optional<ExecStatus> wait_started(const std::string& unit, int timeout_ms);
+    // Takes over a gitvisor-exec left by an earlier gitvisord. False when `exec_pid` is not that unit's.
+    bool adopt(const std::string& unit, pid_t exec_pid);
+
+    bool running(const std::string& unit);
+    std::optional<ExecStatus> status(const std::string& unit);
+    pid_t exec_pid(const std::string& unit);
+    pid_t main_host_pid(const std::string& unit);  // 0 when none
+    std::vector<std::string> running_units();
+
+private:
+    struct Process {
+        pid_t exec_pid = 0;
+        int pidfd = -1;
+        int socket = -1;
+        bool child = false;
+        std::string buffer;
+        ExecStatus status;
+        UnitCgroup cgroup;
+    };
+
+    void loop();
+    void watch(const std::string& unit, Process process);  // registers fds with the event loop
+    void on_exit(const std::string& unit);
+    void on_readable(const std::string& unit);
+    int connect_control(const std::string& unit, int attempts);
+    bool send(const std::string& unit, const std::string& line);
+
+    Paths m_paths;
+    CgroupManager m_cgroups;
+    std::string m_exec_binary;
+    Listener m_listener;
+    bool m_isolated = false;
+
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::map<std::string, Process> m_units;
+    std::map<int, std::string> m_fd_owner;  // pidfd or socket -> unit
+    int m_epoll = -1;
+    int m_wake = -1;  // eventfd: ends the loop
+    bool m_stopping = false;
+    std::thread m_thread;
+};
+
+// Host pid of the process whose innermost pid is `ns_pid`, among the children of `parent` (host pid).
+pid_t host_pid_of(pid_t parent, int64_t ns_pid);
+// The NSpid entries of a process (one per namespace level, host first), empty when it is gone.
+std::vector<int64_t> ns_pids(pid_t pid);
+
+}  // namespace gitvisor::daemon
