@@ -46,6 +46,7 @@ protected:
         setting("run-dir", "DIR", "control.sock and units/ (default /run/gitvisor)");
         setting("hostname", "NAME", "the name ConditionHost= matches (default: the host's)");
         setting("exec-path", "PATH", "the gitvisor-exec program");
+        setting("cgroup-parent", "NAME", "the cgroup folder made for units (default gitvisor)");
         setting("config", "FILE", "settings file (default /etc/gitvisor/gitvisord.ini)");
         options.addOption(Option("foreground", "", "stay attached and log to stderr").required(false).binding(
             "gitvisord.foreground"));
@@ -81,6 +82,7 @@ protected:
         options.paths.run_dir = get("run-dir", options.paths.run_dir);
         options.hostname = get("hostname", "");
         options.exec_binary = get("exec-path", find_exec_binary());
+        options.cgroup_parent = get("cgroup-parent", options.cgroup_parent);
         options.stop_units_on_exit = config().hasProperty("gitvisord.stop-units-on-exit");
 
         gitvisor::daemon::Daemon daemon(options);

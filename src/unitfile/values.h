@@ -4,6 +4,8 @@
 // Each returns a Result whose error is a short phrase that completes
 // "invalid value '<v>' for <Key>: <error>", e.g. "unknown time unit 'S'".
 // Formatters give the canonical text used for normalised output and spec hashes.
+// Implemented by values.cpp (booleans, integers, modes), values_time.cpp, values_size.cpp (sizes,
+// percentages, CPU quota), values_signal.cpp (signals, exit statuses) and values_rlimit.cpp.
 
 #include <cstdint>
 #include <string>

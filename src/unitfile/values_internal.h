@@ -24,7 +24,7 @@ inline bool is_word_byte(char c) {
 inline char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string lowercase(std::string_view text);
-// The position of the first character at or after `pos` that is not a blank (or a word byte).
+// The first position at or after `pos` that holds no blank (skip_blanks) or no word byte (skip_word).
 size_t skip_blanks(std::string_view text, size_t pos);
 size_t skip_word(std::string_view text, size_t pos);
 // "'text'", for error messages.

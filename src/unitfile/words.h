@@ -1,6 +1,8 @@
 #pragma once
 // Word splitting, quoting and Exec command lines as systemd 252 reads them (SYSTEMD-SYNTAX.md §2-§4,
 // man systemd.service "COMMAND LINES", man systemd.syntax "Quoting").
+// Implemented by words.cpp (splitting, quoting, Environment=), words_exec.cpp (Exec*= lines and their
+// $NAME expansion) and environment_file.cpp (EnvironmentFile=).
 
 #include <map>
 #include <string>
@@ -43,10 +45,11 @@ struct ExecCommand {
 };
 
 // Parses one Exec*= value into commands. A bare ";" word separates commands; "\;" and ";" inside a word
-// or quotes are literal. Prefixes: any of - @ : + ! !! in any order, at most one of + ! !!, each at most once.
-// Errors (a phrase, the caller adds file:line): unbalanced quoting, empty command after prefixes,
+// or quotes are literal. Prefixes: any of - @ : + ! !! in any order, at most one of + ! !!, each at most
+// once. Errors (a phrase, the caller adds file:line): unbalanced quoting, empty command after prefixes,
 // "@" without an argv[0] word, a relative path containing '/' (must be absolute or a bare name),
-// conflicting prefixes, control characters. An empty value gives an empty list (the caller treats it as reset).
+// conflicting prefixes, control characters. An empty value gives an empty list (the caller treats it as
+// reset).
 Result<std::vector<ExecCommand>> parse_exec(std::string_view text);
 
 // Expands $VAR / ${VAR} in argv[1..] at exec time (not on ':' commands): a word that is exactly "$NAME"

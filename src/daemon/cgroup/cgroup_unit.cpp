@@ -137,13 +137,17 @@ Result<bool> UnitCgroup::set_limits(const CgroupLimits& limits) const {
                                         [&](const auto& p) { return same_directive(*p.second, w); })) {
             continue;
         }
-        std::string files;
+        std::vector<std::string> files;
         for (const auto& other : writes) {
-            if (same_directive(other, w)) files += (files.empty() ? "" : " or ") + std::string(other.file);
+            if (same_directive(other, w) && std::find(files.begin(), files.end(), other.file) == files.end()) {
+                files.push_back(other.file);
+            }
         }
+        std::string listed;
+        for (const auto& f : files) listed += (listed.empty() ? "" : " or ") + f;
         return Result<bool>::fail("cannot set " + std::string(w.directive) + " for cgroup '" +
                                   m_display_path + "': the " + w.controller +
-                                  " controller is not available (no " + files + ")");
+                                  " controller is not available (no " + listed + ")");
     }
 
     // 2. Write, in the order of the lists (cpu.cfs_period_us before cpu.cfs_quota_us).

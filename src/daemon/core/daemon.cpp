@@ -55,7 +55,8 @@ Result<bool> Daemon::start() {
     if (!git_dir) return Result<bool>::fail(git_dir.error());
 
     m_supervisor = std::make_unique<Supervisor>(
-        paths, geteuid() == 0 ? CgroupManager::detect() : CgroupManager{}, m_options.exec_binary,
+        paths, geteuid() == 0 ? CgroupManager::detect("/sys/fs/cgroup", "/proc/self/cgroup", m_options.cgroup_parent)
+                        : CgroupManager{}, m_options.exec_binary,
         [this](const std::string& unit, const ExecStatus& status, bool exited) { on_unit_change(unit, status, exited); });
     std::cerr << "gitvisord: " << describe_isolation() << "\n";
 

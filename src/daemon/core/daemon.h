@@ -37,6 +37,7 @@ struct DaemonOptions {
     Paths paths;
     std::string hostname;     // for ConditionHost= and %H; empty = the host's
     std::string exec_binary;  // gitvisor-exec
+    std::string cgroup_parent = "gitvisor";  // the cgroup folder for units, under gitvisord's own cgroup
     bool stop_units_on_exit = false;
 };
 

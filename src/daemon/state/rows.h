@@ -13,11 +13,15 @@ namespace gitvisor::daemon {
 inline constexpr const char* kSelectUnit =
     "SELECT name, spec_hash, commit_id, unit_json, unit_text, held_stopped, state, sub_state, result, "
     "exec_pid, main_pid, ns_pid, cgroup, invocation, since_usec, restarts FROM units";
+
 inline constexpr const char* kSelectRun =
     "SELECT id, unit, invocation, exec_pid, main_pid, started_usec, ended_usec, exit_code, exit_signal, "
     "result FROM runs";
+
 inline constexpr const char* kSelectDeployment =
     "SELECT id, commit_id, subject, trigger_kind, uid, result, started_usec, finished_usec FROM deployments";
+
+inline constexpr const char* kSelectEvent = "SELECT id, time_usec, uid, kind, unit, message FROM events";
 
 UnitRecord read_unit(const SqliteStatement& stmt);
 RunRecord read_run(const SqliteStatement& stmt);

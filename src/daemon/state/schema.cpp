@@ -150,8 +150,9 @@ Status check_identity(SqliteDb& db) {
     if (*version == 0) {
         auto tables = db.query_int("SELECT count(*) FROM sqlite_master");
         if (!tables) return Status::fail(tables.error());
-        if (*tables != 0)
+        if (*tables != 0) {
             return Status::fail("not a gitvisor state database (it has tables but no schema version)");
+        }
     }
     return ok_status();
 }
@@ -160,11 +161,12 @@ Status configure(SqliteDb& db) {
     auto mode = db.query_text("PRAGMA journal_mode = WAL");
     if (!mode) return Status::fail("cannot enable WAL: " + mode.error());
     if (*mode != "wal") return Status::fail("cannot enable WAL: the journal mode stays '" + *mode + "'");
-    // With WAL, synchronous=NORMAL fsyncs the log only at checkpoints, not at every commit. A commit is
-    // in the log (the kernel's page cache) before COMMIT returns, so a crash or kill -9 of gitvisord
-    // loses nothing; a power loss or kernel panic may lose the last commits but never corrupts the file.
-    // What gitvisord keeps is rebuilt after a reboot anyway (unit states restart, the applied commit is
-    // deployed again from git), and an fsync per event would wear out the SD cards small hosts run on.
+    // With WAL, synchronous=NORMAL syncs the log at checkpoints instead of at every commit. A commit is
+    // in the log (the kernel's page cache) before COMMIT returns, so a crash or kill -9 of gitvisord loses
+    // nothing; only a power loss or kernel panic can lose the commits since the last checkpoint, and the
+    // file stays consistent even then. After such a reboot units start afresh and the applied commit is
+    // deployed again from git: at worst the last moments of history are missing. FULL would buy that
+    // with an fsync per event and per state change, wearing out the SD cards of small hosts.
     if (auto set = db.exec("PRAGMA synchronous = NORMAL"); !set) return set;
     if (auto set = db.exec("PRAGMA foreign_keys = ON"); !set) return set;
     auto foreign_keys = db.query_int("PRAGMA foreign_keys");

@@ -19,6 +19,11 @@ constexpr const char* kAppliedCommitKey = "applied_commit";
 // SQLite takes a negative LIMIT as "no limit": so do we, for 0 and below.
 int64_t sql_limit(int limit) { return limit > 0 ? limit : -1; }
 
+// A kSelect* of rows.h followed by a constant clause: SQL text is only ever joined from constants.
+Result<SqliteStatement> prepare_select(SqliteDb& db, const char* select, const char* clause) {
+    return SqliteStatement::prepare(db, (std::string(select) + " " + clause).c_str());
+}
+
 class SqliteStateStore final : public StateStore {
 public:
     explicit SqliteStateStore(SqliteDb db) : m_db(std::move(db)) {}
@@ -116,7 +121,7 @@ Result<bool> SqliteStateStore::delete_unit(const std::string& name) {
 
 std::optional<UnitRecord> SqliteStateStore::get_unit(const std::string& name) {
     std::lock_guard lock(m_mutex);
-    auto stmt = SqliteStatement::prepare(m_db, (std::string(kSelectUnit) + " WHERE name = ?1").c_str());
+    auto stmt = prepare_select(m_db, kSelectUnit, "WHERE name = ?1");
     if (!stmt) return std::nullopt;
     stmt->bind(1, name);
     auto row = stmt->step();
@@ -126,7 +131,7 @@ std::optional<UnitRecord> SqliteStateStore::get_unit(const std::string& name) {
 
 std::vector<UnitRecord> SqliteStateStore::list_units() {
     std::lock_guard lock(m_mutex);
-    auto stmt = SqliteStatement::prepare(m_db, (std::string(kSelectUnit) + " ORDER BY name").c_str());
+    auto stmt = prepare_select(m_db, kSelectUnit, "ORDER BY name");
     if (!stmt) return {};
     return read_all<UnitRecord>(*stmt, read_unit);
 }
@@ -185,8 +190,7 @@ Result<bool> SqliteStateStore::finish_run(int64_t id, int64_t ended_usec, std::o
 
 std::vector<RunRecord> SqliteStateStore::runs_of(const std::string& unit, int limit) {
     std::lock_guard lock(m_mutex);
-    auto stmt = SqliteStatement::prepare(
-        m_db, (std::string(kSelectRun) + " WHERE unit = ?1 ORDER BY id DESC LIMIT ?2").c_str());
+    auto stmt = prepare_select(m_db, kSelectRun, "WHERE unit = ?1 ORDER BY id DESC LIMIT ?2");
     if (!stmt) return {};
     stmt->bind_all(unit, sql_limit(limit));
     return read_all<RunRecord>(*stmt, read_run);
@@ -240,8 +244,7 @@ std::vector<DeploymentRecord> SqliteStateStore::deployments(int limit) {
     if (!snapshot) return {};
     std::vector<DeploymentRecord> found;
     {
-        auto stmt = SqliteStatement::prepare(
-            m_db, (std::string(kSelectDeployment) + " ORDER BY id DESC LIMIT ?1").c_str());
+        auto stmt = prepare_select(m_db, kSelectDeployment, "ORDER BY id DESC LIMIT ?1");
         if (!stmt) return {};
         stmt->bind(1, sql_limit(limit));
         found = read_all<DeploymentRecord>(*stmt, read_deployment);
@@ -257,8 +260,7 @@ std::vector<DeploymentRecord> SqliteStateStore::interrupt_unfinished() {
     auto interrupted = write<Records>("mark unfinished deployments interrupted", [&]() -> Result<Records> {
         Records found;
         {
-            auto stmt = SqliteStatement::prepare(
-                m_db, (std::string(kSelectDeployment) + " WHERE result = 'in-progress' ORDER BY id").c_str());
+            auto stmt = prepare_select(m_db, kSelectDeployment, "WHERE result = 'in-progress' ORDER BY id");
             if (!stmt) return Result<Records>::fail(stmt.error());
             found = read_all<DeploymentRecord>(*stmt, read_deployment);
         }
@@ -294,9 +296,7 @@ Result<int64_t> SqliteStateStore::add_event(const EventRecord& event) {
 
 std::vector<EventRecord> SqliteStateStore::events_since(int64_t after_id, int limit) {
     std::lock_guard lock(m_mutex);
-    auto stmt = SqliteStatement::prepare(
-        m_db,
-        "SELECT id, time_usec, uid, kind, unit, message FROM events WHERE id > ?1 ORDER BY id LIMIT ?2");
+    auto stmt = prepare_select(m_db, kSelectEvent, "WHERE id > ?1 ORDER BY id LIMIT ?2");
     if (!stmt) return {};
     stmt->bind_all(after_id, sql_limit(limit));
     return read_all<EventRecord>(*stmt, read_event);

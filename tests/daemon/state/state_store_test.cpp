@@ -1,6 +1,7 @@
 #include "daemon/state/state_store.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@ using gitvisor::daemon::RunRecord;
 using gitvisor::daemon::StateStore;
 using gitvisor::daemon::UnitRecord;
 using gitvisor::daemon::testing::open_store;
+using gitvisor::daemon::testing::RawDb;
 using gitvisor::daemon::testing::TempDir;
 
 using namespace std::string_literals;
@@ -402,4 +404,43 @@ TEST_CASE("concurrent writes from several threads lose nothing", "[state]") {
         for (const RunRecord& run : runs) CHECK(run.result == "success");
     }
     CHECK(store->list_units().size() == kThreads);
+}
+
+TEST_CASE("a write that fails half-way leaves nothing behind", "[state]") {
+    TempDir dir;
+    const std::string path = dir.file("state.db");
+    { open_store(path); }
+    {
+        RawDb(path).exec(
+            "CREATE TRIGGER refuse_actions BEFORE INSERT ON deployment_actions "
+            "BEGIN SELECT RAISE(ABORT, 'actions refused'); END");
+    }
+    auto store = open_store(path);
+    DeploymentRecord deployment = sample_deployment("aaaa", "in-progress");
+    deployment.errors = {{"web.service", 1, "kept only with its deployment"}};
+    deployment.actions = {{"web.service", "start", "added", ""}};
+    auto begun = store->begin_deployment(deployment);
+    REQUIRE_FALSE(begun);
+    CHECK(begun.error() == "cannot record the deployment of 'aaaa': actions refused");
+    CHECK(store->deployments(0).empty());
+    CHECK(RawDb(path).integer("SELECT count(*) FROM deployment_errors") == 0);
+
+    deployment.actions.clear();
+    REQUIRE(store->begin_deployment(deployment));
+    CHECK(store->deployments(0).size() == 1);
+}
+
+TEST_CASE("a write waits for another connection's lock instead of failing", "[state]") {
+    TempDir dir;
+    const std::string path = dir.file("state.db");
+    auto store = open_store(path);
+    RawDb other(path);
+    other.exec("BEGIN IMMEDIATE");
+    std::jthread release([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        sqlite3_exec(other.get(), "COMMIT", nullptr, nullptr, nullptr);
+    });
+    auto id = store->add_event({0, 1, 0, "request", "", "written once the lock is free"});
+    INFO(id.error());
+    CHECK(id);
 }

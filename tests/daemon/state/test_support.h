@@ -72,6 +72,7 @@ public:
         return value;
     }
     int64_t integer(const char* sql) { return std::stoll(text(sql)); }
+    sqlite3* get() const { return m_db; }
 
 private:
     sqlite3* m_db = nullptr;

@@ -1,0 +1,51 @@
+#pragma once
+// What a process exit means for the service, as pure functions (SYSTEMD-SYNTAX.md §6, systemd's
+// is_clean_exit() and service_shall_restart()), and the start rate limit (systemd's ratelimit_below()).
+
+#include <cstdint>
+
+#include "exec/spec.h"
+#include "exec/status.h"
+
+namespace gitvisor::exec {
+
+// How one process ended, decoded from a wait status.
+struct ProcessExit {
+    int code = 0;    // exit code when it exited
+    int signal = 0;  // the signal when it was killed (then code is 0)
+    bool core_dumped = false;
+
+    static ProcessExit from_wait_status(int status);
+    // The shell's convention, as gitvisor-exec's own exit status: the code, or 128 + the signal.
+    int shell_status() const { return signal != 0 ? 128 + signal : code; }
+};
+
+// A clean exit: code 0; for the main process of a non-oneshot service also SIGHUP, SIGINT, SIGTERM and
+// SIGPIPE; and whatever `success` lists (pass nullptr for a control command: only code 0 then).
+bool is_clean_exit(const ProcessExit& exit, ServiceType type, const ExitStatusSet* success);
+
+// The result an exit gives: Success when clean, else ExitCode, Signal or CoreDump.
+ServiceResult result_of_exit(const ProcessExit& exit, bool clean);
+
+// Whether Restart= (with RestartPreventExitStatus=/RestartForceExitStatus=, which look at the main
+// process's last exit `main_exit` when there was one) asks for a restart after the service ended with
+// `result`. Stops requested by the daemon and skipped conditions never get here.
+bool should_restart(const Spec& spec, ServiceResult result, const ProcessExit* main_exit);
+
+// StartLimitIntervalSec=/StartLimitBurst=: a fixed window opened by the first start; every start inside
+// it counts (the first one too), and a start that makes the count exceed the burst is refused. An
+// interval or burst of 0 turns the limit off.
+class StartLimit {
+public:
+    StartLimit(int64_t interval_usec, int64_t burst) : m_interval(interval_usec), m_burst(burst) {}
+    // Records a start at `now_usec` (CLOCK_MONOTONIC); false when the limit is hit.
+    bool allow(int64_t now_usec);
+
+private:
+    int64_t m_interval;
+    int64_t m_burst;
+    int64_t m_begin = -1;
+    int64_t m_count = 0;
+};
+
+}  // namespace gitvisor::exec

@@ -1,0 +1,113 @@
+#pragma once
+// The spec gitvisord writes for one start of a unit (docs/exec-protocol.md, "Spec"): what to run and
+// how. read_spec_file() turns the JSON into a Spec; every field has systemd's default when absent, a
+// field of the wrong type or with an unknown value is an error naming the field, and unknown fields are
+// ignored so that a newer daemon can add some.
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "unitfile/words.h"
+
+namespace gitvisor::exec {
+
+// One command of an Exec*= list: path, argv and the prefixes - : + (the parser's own type).
+using Command = unitfile::ExecCommand;
+
+enum class ServiceType { Simple, Exec, Oneshot, Notify, Forking };
+enum class RestartPolicy { No, OnSuccess, OnFailure, OnAbnormal, OnWatchdog, OnAbort, Always };
+enum class KillMode { ControlGroup, Mixed, Process, None };
+
+const char* to_string(ServiceType type);
+const char* to_string(RestartPolicy policy);
+const char* to_string(KillMode mode);
+std::optional<ServiceType> service_type_from_string(std::string_view text);
+std::optional<RestartPolicy> restart_policy_from_string(std::string_view text);
+std::optional<KillMode> kill_mode_from_string(std::string_view text);
+
+// SuccessExitStatus= and friends: exit codes and signal numbers.
+struct ExitStatusSet {
+    std::vector<int> statuses;
+    std::vector<int> signals;
+    bool has_status(int status) const;
+    bool has_signal(int signal) const;
+};
+
+struct ResourceLimit {
+    int resource = 0;  // RLIMIT_*
+    rlim_t soft = 0;
+    rlim_t hard = 0;
+};
+
+// "NOFILE" -> RLIMIT_NOFILE; -1 for an unknown name.
+int rlimit_from_name(std::string_view name);
+
+constexpr int64_t kInfinity = -1;  // for the *_usec timeouts
+
+struct Spec {
+    std::string unit;
+    std::string invocation;  // empty: gitvisor-exec makes one
+    ServiceType type = ServiceType::Simple;
+
+    std::vector<Command> exec_condition;
+    std::vector<Command> exec_start_pre;
+    std::vector<Command> exec_start;
+    std::vector<Command> exec_start_post;
+    std::vector<Command> exec_reload;
+    std::vector<Command> exec_stop;
+    std::vector<Command> exec_stop_post;
+
+    std::vector<std::pair<std::string, std::string>> environment;  // in the file's order
+    std::vector<std::string> environment_files;                     // "-" prefix: optional
+    std::vector<std::string> unset_environment;                     // NAME or NAME=VALUE
+
+    std::string user;
+    std::string group;
+    std::vector<std::string> supplementary_groups;
+    std::string working_directory;  // "" = "/", "~" = the user's home, "-" prefix: may be missing
+    mode_t umask = 022;
+    std::optional<int> nice;
+    std::optional<int> oom_score_adjust;
+    std::vector<ResourceLimit> rlimits;
+    bool no_new_privileges = false;
+    bool private_tmp = false;
+
+    RestartPolicy restart = RestartPolicy::No;
+    int64_t restart_usec = 100'000;
+    ExitStatusSet success_exit_status;
+    ExitStatusSet restart_prevent_exit_status;
+    ExitStatusSet restart_force_exit_status;
+    int64_t start_limit_interval_usec = 10'000'000;
+    int64_t start_limit_burst = 5;
+    bool remain_after_exit = false;
+    int64_t timeout_start_usec = 90'000'000;  // kInfinity (or 0) = none
+    int64_t timeout_stop_usec = 90'000'000;
+
+    KillMode kill_mode = KillMode::ControlGroup;
+    int kill_signal = 15;        // SIGTERM
+    int final_kill_signal = 9;   // SIGKILL
+    bool send_sigkill = true;
+    bool send_sighup = false;
+
+    std::vector<std::string> cgroup_procs;
+    std::string log_file;  // empty: output is read and dropped
+    int64_t log_max_bytes = 16 * 1024 * 1024;  // rotate past this size; 0 = never
+    int64_t log_keep = 4;                      // rotated files kept: <log_file>.1 (newest) ...
+    std::string status_file;
+    std::string control_socket;
+};
+
+// Parses the spec text. Errors: "field 'restart': unknown value 'sometimes'", "line 1, column 3: ...".
+Result<Spec> parse_spec(std::string_view json);
+// Reads and parses PATH. Errors start with the reason: "No such file or directory", "field ...".
+Result<Spec> read_spec_file(const std::string& path);
+
+}  // namespace gitvisor::exec
