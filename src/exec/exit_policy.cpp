@@ -17,10 +17,14 @@ ProcessExit ProcessExit::from_wait_status(int status) {
     return exit;
 }
 
-bool is_clean_exit(const ProcessExit& exit, ServiceType type, const ExitStatusSet* success) {
+CleanMode clean_mode_of_main(ServiceType type) {
+    return type == ServiceType::Oneshot ? CleanMode::Command : CleanMode::Daemon;
+}
+
+bool is_clean_exit(const ProcessExit& exit, CleanMode mode, const ExitStatusSet* success) {
     if (exit.signal == 0) return exit.code == 0 || (success != nullptr && success->has_status(exit.code));
     if (exit.core_dumped) return false;
-    if (success != nullptr && type != ServiceType::Oneshot &&
+    if (mode == CleanMode::Daemon &&
         (exit.signal == SIGHUP || exit.signal == SIGINT || exit.signal == SIGTERM || exit.signal == SIGPIPE)) {
         return true;
     }

@@ -20,9 +20,14 @@ struct ProcessExit {
     int shell_status() const { return signal != 0 ? 128 + signal : code; }
 };
 
-// A clean exit: code 0; for the main process of a non-oneshot service also SIGHUP, SIGINT, SIGTERM and
-// SIGPIPE; and whatever `success` lists (pass nullptr for a control command: only code 0 then).
-bool is_clean_exit(const ProcessExit& exit, ServiceType type, const ExitStatusSet* success);
+// Which exits count as clean: a command's (code 0 only), or a daemon's, which also ends cleanly by
+// SIGHUP, SIGINT, SIGTERM or SIGPIPE (the main process of a service that is not oneshot).
+enum class CleanMode { Command, Daemon };
+CleanMode clean_mode_of_main(ServiceType type);
+
+// A clean exit: code 0, the signals CleanMode allows, and whatever `success` lists (SuccessExitStatus=,
+// for the main process only; nullptr otherwise).
+bool is_clean_exit(const ProcessExit& exit, CleanMode mode, const ExitStatusSet* success);
 
 // The result an exit gives: Success when clean, else ExitCode, Signal or CoreDump.
 ServiceResult result_of_exit(const ProcessExit& exit, bool clean);

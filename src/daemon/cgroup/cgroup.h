@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -94,7 +95,8 @@ public:
     std::string describe() const;
 
     // Creates (or reuses) the unit's directories and writes its limits. Names are unit names. On failure
-    // the message names the file and the errno text, and the directories made are removed again.
+    // the message names the file and the errno text, and the unit's directories are removed again
+    // (those still holding a process stay).
     Result<UnitCgroup> create(const std::string& unit, const CgroupLimits& limits) const;
     // The unit's directories, whether or not they exist (for re-adoption and clean-up).
     UnitCgroup locate(const std::string& unit) const;

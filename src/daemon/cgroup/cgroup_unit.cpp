@@ -37,7 +37,10 @@ std::string remove_tree(const std::string& dir) {
     if (err == EBUSY) {
         std::vector<pid_t> left;
         collect_pids(dir, left);
-        if (!left.empty()) message += " (" + std::to_string(left.size()) + " processes left)";
+        if (!left.empty()) {
+            message += " (" + std::to_string(left.size()) + (left.size() == 1 ? " process" : " processes") +
+                       " left)";
+        }
     }
     return first_error.empty() ? message : first_error;
 }
@@ -139,7 +142,8 @@ Result<bool> UnitCgroup::set_limits(const CgroupLimits& limits) const {
         }
         std::vector<std::string> files;
         for (const auto& other : writes) {
-            if (same_directive(other, w) && std::find(files.begin(), files.end(), other.file) == files.end()) {
+            if (same_directive(other, w) &&
+                std::find(files.begin(), files.end(), other.file) == files.end()) {
                 files.push_back(other.file);
             }
         }

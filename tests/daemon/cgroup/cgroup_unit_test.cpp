@@ -1,9 +1,8 @@
 // UnitCgroup operations against fake directories, and the parsing of /proc/self/cgroup.
 // No test here signals a pid: a fake cgroup.procs could name a real process.
 
-#include <csignal>
-
 #include <catch2/catch.hpp>
+#include <csignal>
 
 #include "daemon/cgroup/cgroup.h"
 #include "daemon/cgroup/cgroup_internal.h"
@@ -115,8 +114,9 @@ TEST_CASE("set_limits: a limit with no directory at all is an error") {
     limits.cpu_quota_usec = 100000;
     auto set = UnitCgroup().set_limits(limits);
     REQUIRE_FALSE(set);
-    CHECK(set.error() == "cannot set CPUQuota= for cgroup '': the cpu controller is not available "
-                         "(no cpu.cfs_period_us or cpu.cfs_quota_us or cpu.max)");
+    CHECK(set.error() ==
+          "cannot set CPUQuota= for cgroup '': the cpu controller is not available "
+          "(no cpu.cfs_period_us or cpu.cfs_quota_us or cpu.max)");
     CHECK(UnitCgroup().set_limits(CgroupLimits{}));
 }
 
@@ -143,7 +143,7 @@ TEST_CASE("paths: joined without doubled or trailing slashes") {
 
 TEST_CASE("CPU quota: per second of wall time to per 100 ms period") {
     using gitvisor::daemon::cgroup_detail::cpu_quota_per_period;
-    CHECK(cpu_quota_per_period(200000) == 20000u);   // 20%
+    CHECK(cpu_quota_per_period(200000) == 20000u);    // 20%
     CHECK(cpu_quota_per_period(1500000) == 150000u);  // 150%: one and a half CPUs
     CHECK(cpu_quota_per_period(0) == 1000u);          // the kernel's minimum
 }

@@ -24,10 +24,13 @@ struct FakeHybrid {
         }
         std::filesystem::create_directory_symlink("cpu,cpuacct", root + "/cpu");
         std::filesystem::create_directory_symlink("cpu,cpuacct", root + "/cpuacct");
-        put_file(proc, "12:pids:" + kService + "\n9:memory:" + kService + "\n7:blkio:" + kService + "\n4:cpu,cpuacct:" +
-                           kService + "\n1:name=systemd:" + kService + "\n0::" + kService + "\n");
+        put_file(proc, "12:pids:" + kService + "\n9:memory:" + kService + "\n7:blkio:" + kService +
+                           "\n4:cpu,cpuacct:" + kService + "\n1:name=systemd:" + kService +
+                           "\n0::" + kService + "\n");
     }
-    std::string parent(const std::string& hierarchy) const { return root + "/" + hierarchy + kService + "/gitvisor"; }
+    std::string parent(const std::string& hierarchy) const {
+        return root + "/" + hierarchy + kService + "/gitvisor";
+    }
     CgroupManager detect() const { return CgroupManager::detect(root, proc, "gitvisor"); }
 };
 
@@ -57,26 +60,29 @@ TEST_CASE("hybrid: separately mounted cpu and cpuacct, and a memory cgroup of it
     TempTree tree;
     const std::string root = tree / "cgroup";
     put_files(root + "/memory/jobs/abc", {{"cgroup.procs", ""}});
-    for (const char* h : {"pids", "cpu", "cpuacct", "unified"}) put_files(root + "/" + h, {{"cgroup.procs", ""}});
+    for (const char* h : {"pids", "cpu", "cpuacct", "unified"})
+        put_files(root + "/" + h, {{"cgroup.procs", ""}});
     put_file(tree / "proc", "8:pids:/\n4:memory:/jobs/abc\n2:cpuacct:/\n1:cpu:/\n0::/\n");
 
     CgroupManager m = CgroupManager::detect(root, tree / "proc", "gitvisor");
     REQUIRE(m.layout() == CgroupLayout::Hybrid);
     UnitCgroup web = m.locate("web.service");
     CHECK(web.display_path() == "/jobs/abc/gitvisor/web.service");
-    CHECK(web.dirs() ==
-          std::vector<std::string>{root + "/memory/jobs/abc/gitvisor/web.service", root + "/pids/gitvisor/web.service",
-                                   root + "/cpu/gitvisor/web.service", root + "/cpuacct/gitvisor/web.service",
-                                   root + "/unified/gitvisor/web.service"});
+    CHECK(web.dirs() == std::vector<std::string>{
+                            root + "/memory/jobs/abc/gitvisor/web.service",
+                            root + "/pids/gitvisor/web.service", root + "/cpu/gitvisor/web.service",
+                            root + "/cpuacct/gitvisor/web.service", root + "/unified/gitvisor/web.service"});
 }
 
 TEST_CASE("hybrid: without a cgroup2 mount the v1 hierarchies serve alone") {
     FakeHybrid fake;
-    put_file(fake.proc, "12:pids:" + kService + "\n9:memory:" + kService + "\n4:cpu,cpuacct:" + kService + "\n");
+    put_file(fake.proc,
+             "12:pids:" + kService + "\n9:memory:" + kService + "\n4:cpu,cpuacct:" + kService + "\n");
     CgroupManager m = fake.detect();
     REQUIRE(m.layout() == CgroupLayout::Hybrid);
     CHECK(m.locate("a.service").dirs().size() == 3);
-    CHECK(m.describe() == "hybrid cgroup v1, units under " + fake.parent("memory") + " (memory pids cpu,cpuacct)");
+    CHECK(m.describe() ==
+          "hybrid cgroup v1, units under " + fake.parent("memory") + " (memory pids cpu,cpuacct)");
 }
 
 TEST_CASE("hybrid: a controller that is not mounted is named in describe") {
@@ -138,7 +144,8 @@ TEST_CASE("hybrid: cpu.shares follows the weight within the kernel's range") {
     CgroupManager m = fake.detect();
     const std::string cpu = fake.parent("cpu,cpuacct") + "/w.service";
     put_files(cpu, v1_cpu_files());
-    for (auto [weight, shares] : {std::pair{1u, "10"}, std::pair{100u, "1024"}, std::pair{10000u, "102400"}}) {
+    for (auto [weight, shares] :
+         {std::pair{1u, "10"}, std::pair{100u, "1024"}, std::pair{10000u, "102400"}}) {
         CgroupLimits limits;
         limits.cpu_weight = weight;
         REQUIRE(m.create("w.service", limits));
@@ -166,5 +173,6 @@ TEST_CASE("hybrid: hierarchies listed in /proc/self/cgroup but not mounted are n
     put_file(tree / "proc", "4:memory:/\n");
     CgroupManager m = CgroupManager::detect(root, tree / "proc", "gitvisor");
     CHECK(m.layout() == CgroupLayout::None);
-    CHECK(m.describe() == "none (no cgroup v1 hierarchy for memory, pids or cpu is mounted under '" + root + "')");
+    CHECK(m.describe() ==
+          "none (no cgroup v1 hierarchy for memory, pids or cpu is mounted under '" + root + "')");
 }

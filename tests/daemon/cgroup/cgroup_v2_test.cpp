@@ -20,7 +20,9 @@ struct FakeV2 {
 
     explicit FakeV2(const std::string& offered = "cpu io memory pids") {
         put_file(root + "/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
-        put_files(own, {{"cgroup.controllers", offered + "\n"}, {"cgroup.subtree_control", ""}, {"cgroup.procs", ""}});
+        put_files(
+            own,
+            {{"cgroup.controllers", offered + "\n"}, {"cgroup.subtree_control", ""}, {"cgroup.procs", ""}});
         put_files(parent, {{"cgroup.subtree_control", ""}, {"cgroup.procs", ""}});
         put_file(proc, "0::/system.slice/gitvisord.service\n");
     }
@@ -55,14 +57,16 @@ TEST_CASE("v2: only the controllers the kernel offers are enabled") {
     CHECK(m.describe() == "cgroup v2, units under " + fake.parent + " (pids cpu)");
 
     // A memory limit then fails, naming what is missing, rather than being ignored.
-    put_files(fake.parent + "/web.service", {{"cgroup.procs", ""}, {"pids.max", "max\n"}, {"cpu.max", "max 100000\n"}});
+    put_files(fake.parent + "/web.service",
+              {{"cgroup.procs", ""}, {"pids.max", "max\n"}, {"cpu.max", "max 100000\n"}});
     CgroupLimits limits;
     limits.memory_max = 1 << 20;
     auto made = m.create("web.service", limits);
     REQUIRE_FALSE(made);
-    CHECK(made.error() ==
-          "cannot set MemoryMax= for cgroup '/system.slice/gitvisord.service/gitvisor/web.service': the memory "
-          "controller is not available (no memory.limit_in_bytes or memory.max)");
+    CHECK(
+        made.error() ==
+        "cannot set MemoryMax= for cgroup '/system.slice/gitvisord.service/gitvisor/web.service': the memory "
+        "controller is not available (no memory.limit_in_bytes or memory.max)");
 }
 
 TEST_CASE("v2: gitvisord in the root cgroup puts the parent at the root") {
@@ -151,8 +155,9 @@ TEST_CASE("v2: no cgroup2 line in /proc/self/cgroup means no cgroups") {
     CHECK(m.locate("a.service").dirs().empty());
     auto made = m.create("a.service", CgroupLimits{});
     REQUIRE_FALSE(made);
-    CHECK(made.error() == "cannot create cgroup for 'a.service': cgroups are not in use (no cgroup2 entry "
-                          "(\"0::/path\") for gitvisord)");
+    CHECK(made.error() ==
+          "cannot create cgroup for 'a.service': cgroups are not in use (no cgroup2 entry "
+          "(\"0::/path\") for gitvisord)");
 }
 
 TEST_CASE("v2: gitvisord's cgroup missing from the tree means no cgroups") {

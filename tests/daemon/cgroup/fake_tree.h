@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace gitvisor::daemon::testing {
@@ -54,12 +55,17 @@ inline void put_files(const std::string& dir, const std::map<std::string, std::s
 
 // The interface files of a v2 unit cgroup with memory, pids and cpu enabled.
 inline std::map<std::string, std::string> v2_unit_files() {
-    return {{"cgroup.procs", ""},       {"cgroup.events", "populated 0\nfrozen 0\n"},
-            {"cgroup.kill", ""},        {"memory.max", "max\n"},
-            {"memory.high", "max\n"},   {"memory.current", "0\n"},
-            {"cpu.max", "max 100000\n"}, {"cpu.weight", "100\n"},
+    return {{"cgroup.procs", ""},
+            {"cgroup.events", "populated 0\nfrozen 0\n"},
+            {"cgroup.kill", ""},
+            {"memory.max", "max\n"},
+            {"memory.high", "max\n"},
+            {"memory.current", "0\n"},
+            {"cpu.max", "max 100000\n"},
+            {"cpu.weight", "100\n"},
             {"cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n"},
-            {"pids.max", "max\n"},      {"pids.current", "0\n"}};
+            {"pids.max", "max\n"},
+            {"pids.current", "0\n"}};
 }
 
 // The interface files of a cgroup v1 directory in each hierarchy.

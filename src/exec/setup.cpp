@@ -1,0 +1,302 @@
+#include "exec/setup.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <string_view>
+
+namespace gitvisor::exec {
+namespace {
+
+struct StepInfo {
+    SetupStep step;
+    const char* name;
+    int exit_code;
+};
+
+// Exit codes from systemd's exit-status.h; ENVIRONMENT-FILE has none there and uses EXIT_MEMORY's.
+constexpr StepInfo kSteps[] = {
+    {SetupStep::None, "", 0},
+    {SetupStep::SignalMask, "SIGNAL-MASK", 207},
+    {SetupStep::Setsid, "SETSID", 220},
+    {SetupStep::Stdin, "STDIN", 208},
+    {SetupStep::Stdout, "STDOUT", 209},
+    {SetupStep::Stderr, "STDERR", 222},
+    {SetupStep::Nice, "NICE", 201},
+    {SetupStep::OomAdjust, "OOM-ADJUST", 206},
+    {SetupStep::Rlimit, "RLIMIT", 205},
+    {SetupStep::User, "USER", 217},
+    {SetupStep::Group, "GROUP", 216},
+    {SetupStep::EnvironmentFile, "ENVIRONMENT-FILE", 204},
+    {SetupStep::Chdir, "CHDIR", 200},
+    {SetupStep::NoNewPrivileges, "NO-NEW-PRIVILEGES", 227},
+    {SetupStep::Exec, "EXEC", 203},
+    {SetupStep::Cgroup, "CGROUP", 219},
+    {SetupStep::Namespace, "NAMESPACE", 226},
+    {SetupStep::Fork, "FORK", 1},
+};
+
+[[noreturn]] void fail(int report_fd, SetupStep step, int error) {
+    const SetupReport report{static_cast<int32_t>(step), static_cast<int32_t>(error)};
+    [[maybe_unused]] const ssize_t n = ::write(report_fd, &report, sizeof report);
+    ::_exit(exit_code_of(step));
+}
+
+// The user and groups a command runs as.
+struct Credentials {
+    bool change = false;  // User= or Group= given
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string name;
+    std::string home;
+    std::string shell;
+    std::vector<gid_t> groups;
+};
+
+bool parse_id(const std::string& text, unsigned long& out) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return false;
+    errno = 0;
+    out = std::strtoul(text.c_str(), nullptr, 10);
+    return errno == 0 && out < 0xFFFFFFFFUL;
+}
+
+// Looks up User=, Group= and SupplementaryGroups=; returns the failing step or None.
+SetupStep resolve_credentials(const Spec& spec, Credentials& creds, int& error) {
+    unsigned long id = 0;
+    if (!spec.user.empty()) {
+        errno = 0;
+        const passwd* pw = parse_id(spec.user, id) ? ::getpwuid(static_cast<uid_t>(id)) : ::getpwnam(spec.user.c_str());
+        if (pw != nullptr) {
+            creds.uid = pw->pw_uid;
+            creds.gid = pw->pw_gid;
+            creds.name = pw->pw_name;
+            creds.home = pw->pw_dir;
+            creds.shell = pw->pw_shell;
+        } else if (parse_id(spec.user, id)) {
+            // A numeric user without a passwd entry is allowed, as in systemd.
+            creds.uid = static_cast<uid_t>(id);
+            creds.gid = static_cast<gid_t>(id);
+            creds.name = spec.user;
+            creds.home = "/";
+            creds.shell = "/usr/sbin/nologin";
+        } else {
+            error = errno != 0 ? errno : ESRCH;
+            return SetupStep::User;
+        }
+        creds.change = true;
+    } else {
+        creds.uid = ::getuid();
+        creds.gid = ::getgid();
+        if (const passwd* pw = ::getpwuid(creds.uid)) {
+            creds.name = pw->pw_name;
+            creds.home = pw->pw_dir;
+            creds.shell = pw->pw_shell;
+        }
+    }
+    const auto lookup_group = [&](const std::string& name, gid_t& out) {
+        unsigned long gid = 0;
+        errno = 0;
+        if (const group* gr = parse_id(name, gid) ? ::getgrgid(static_cast<gid_t>(gid)) : ::getgrnam(name.c_str())) {
+            out = gr->gr_gid;
+            return true;
+        }
+        if (parse_id(name, gid)) {
+            out = static_cast<gid_t>(gid);
+            return true;
+        }
+        error = errno != 0 ? errno : ESRCH;
+        return false;
+    };
+    if (!spec.group.empty()) {
+        if (!lookup_group(spec.group, creds.gid)) return SetupStep::Group;
+        creds.change = true;
+    }
+    if (!creds.change && spec.supplementary_groups.empty()) return SetupStep::None;
+    creds.change = true;
+    // The user's own groups (as initgroups), then SupplementaryGroups=.
+    if (!spec.user.empty() && !creds.name.empty()) {
+        int count = 32;
+        std::vector<gid_t> groups(static_cast<size_t>(count));
+        while (::getgrouplist(creds.name.c_str(), creds.gid, groups.data(), &count) < 0) {
+            groups.resize(static_cast<size_t>(count) + 32);
+            count = static_cast<int>(groups.size());
+        }
+        groups.resize(static_cast<size_t>(count));
+        creds.groups = std::move(groups);
+    } else {
+        creds.groups.push_back(creds.gid);
+    }
+    for (const std::string& name : spec.supplementary_groups) {
+        gid_t gid = 0;
+        if (!lookup_group(name, gid)) return SetupStep::Group;
+        creds.groups.push_back(gid);
+    }
+    return SetupStep::None;
+}
+
+// setgroups + setgid + setuid. A process that is not root and already is the user keeps its groups.
+SetupStep apply_credentials(const Credentials& creds, int& error) {
+    const bool root = ::geteuid() == 0;
+    if (root && ::setgroups(creds.groups.size(), creds.groups.data()) != 0) {
+        error = errno;
+        return SetupStep::Group;
+    }
+    if (creds.gid != ::getegid() && ::setresgid(creds.gid, creds.gid, creds.gid) != 0) {
+        error = errno;
+        return SetupStep::Group;
+    }
+    if ((root || creds.uid != ::geteuid()) && ::setresuid(creds.uid, creds.uid, creds.uid) != 0) {
+        error = errno;
+        return SetupStep::User;
+    }
+    return SetupStep::None;
+}
+
+void reset_signals() {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        ::sigaction(sig, &action, nullptr);  // fails harmlessly for signals the C library reserves
+    }
+}
+
+// execve of a path, or of a bare name in the fixed search path (never $PATH). Returns the errno.
+int exec_command(const std::string& path, char* const argv[], char* const envp[]) {
+    if (path.find('/') != std::string::npos) {
+        ::execve(path.c_str(), argv, envp);
+        return errno;
+    }
+    int result = ENOENT;
+    std::string_view dirs = kDefaultPath;
+    while (!dirs.empty()) {
+        const size_t colon = dirs.find(':');
+        const std::string candidate = std::string(dirs.substr(0, colon)) + "/" + path;
+        dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+        ::execve(candidate.c_str(), argv, envp);
+        if (errno == EACCES) result = EACCES;
+        else if (errno != ENOENT && errno != ENOTDIR) return errno;
+    }
+    return result;
+}
+
+}  // namespace
+
+const char* to_string(SetupStep step) {
+    for (const StepInfo& info : kSteps) {
+        if (info.step == step) return info.name;
+    }
+    return "?";
+}
+
+int exit_code_of(SetupStep step) {
+    for (const StepInfo& info : kSteps) {
+        if (info.step == step) return info.exit_code;
+    }
+    return 1;
+}
+
+void run_child(const ChildPlan& plan, int report_fd) {
+    const Spec& spec = *plan.spec;
+    const Command& command = *plan.command;
+    int error = 0;
+
+    // 1. Signals: default dispositions, nothing blocked (the supervisor blocks what its signalfd reads).
+    reset_signals();
+    sigset_t none;
+    sigemptyset(&none);
+    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) fail(report_fd, SetupStep::SignalMask, errno);
+
+    // 2. A session of its own: the service gets no terminal, and its process group can be signalled.
+    if (::setsid() < 0) fail(report_fd, SetupStep::Setsid, errno);
+
+    // 3. stdin from /dev/null; stdout and stderr to gitvisor-exec's pipes.
+    const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0) fail(report_fd, SetupStep::Stdin, errno);
+    if (::dup2(plan.stdout_fd >= 0 ? plan.stdout_fd : null_fd, STDOUT_FILENO) < 0) {
+        fail(report_fd, SetupStep::Stdout, errno);
+    }
+    if (::dup2(plan.stderr_fd >= 0 ? plan.stderr_fd : null_fd, STDERR_FILENO) < 0) {
+        fail(report_fd, SetupStep::Stderr, errno);
+    }
+
+    // 4. Process attributes.
+    ::umask(spec.umask);
+    if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) != 0) fail(report_fd, SetupStep::Nice, errno);
+    if (spec.oom_score_adjust) {
+        const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        const std::string value = std::to_string(*spec.oom_score_adjust);
+        if (fd < 0 || ::write(fd, value.data(), value.size()) < 0) fail(report_fd, SetupStep::OomAdjust, errno);
+        ::close(fd);
+    }
+    for (const ResourceLimit& limit : spec.rlimits) {
+        const rlimit value{limit.soft, limit.hard};
+        if (::setrlimit(limit.resource, &value) != 0) {
+            fail(report_fd, SetupStep::Rlimit, errno);
+        }
+    }
+
+    // 5. Who it runs as, looked up now so that a change to /etc/passwd applies at the next start.
+    Credentials creds;
+    if (const SetupStep step = resolve_credentials(spec, creds, error); step != SetupStep::None) {
+        fail(report_fd, step, error);
+    }
+
+    // 6. The environment: ours, then Environment=, then the files (read as root, before the switch).
+    EnvList base;
+    base.emplace_back("PATH", kDefaultPath);
+    if (!spec.user.empty()) {
+        base.emplace_back("USER", creds.name);
+        base.emplace_back("LOGNAME", creds.name);
+        base.emplace_back("HOME", creds.home);
+        base.emplace_back("SHELL", creds.shell);
+    }
+    for (const auto& variable : plan.manager_env) base.push_back(variable);
+    auto files = load_environment_files(spec.environment_files, &error);
+    if (!files) fail(report_fd, SetupStep::EnvironmentFile, error);
+    const EnvMap env = merge_environment(base, spec.environment, *files, spec.unset_environment);
+
+    // 7. Credentials, unless the command has the '+' prefix.
+    if (creds.change && !command.full_privileges) {
+        if (const SetupStep step = apply_credentials(creds, error); step != SetupStep::None) {
+            fail(report_fd, step, error);
+        }
+    }
+
+    // 8. The working directory, entered as the service's user.
+    std::string directory = spec.working_directory;
+    bool missing_ok = false;
+    if (!directory.empty() && directory[0] == '-') {
+        missing_ok = true;
+        directory.erase(0, 1);
+    }
+    if (directory.empty()) directory = "/";
+    if (directory == "~") directory = creds.home.empty() ? "/" : creds.home;
+    if (::chdir(directory.c_str()) != 0 && !missing_ok) fail(report_fd, SetupStep::Chdir, errno);
+
+    if (spec.no_new_privileges && !command.full_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        fail(report_fd, SetupStep::NoNewPrivileges, errno);
+    }
+
+    // 9. $VAR expansion (unless ':'), then execve.
+    const std::vector<std::string> args = unitfile::expand_exec_argv(command, env);
+    std::vector<char*> argv;
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    const std::vector<std::string> env_strings = environment_strings(env);
+    std::vector<char*> envp;
+    for (const std::string& entry : env_strings) envp.push_back(const_cast<char*>(entry.c_str()));
+    envp.push_back(nullptr);
+    fail(report_fd, SetupStep::Exec, exec_command(command.path, argv.data(), envp.data()));
+}
+
+}  // namespace gitvisor::exec

@@ -1,0 +1,90 @@
+#include "exec/startup.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "exec/unique_fd.h"
+
+namespace gitvisor::exec {
+
+void reset_process_state() {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &action, nullptr);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) < 0) {
+            const int null_fd = ::open("/dev/null", O_RDWR);
+            if (null_fd >= 0 && null_fd != fd) {
+                ::dup2(null_fd, fd);
+                ::close(null_fd);
+            }
+        }
+    }
+    // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) (Linux 5.11); a per-fd loop would be the fallback, but
+    // every kernel gitvisor supports has it.
+    ::syscall(SYS_close_range, 3U, ~0U, 1U << 2);
+}
+
+Result<bool> join_cgroups(const std::vector<std::string>& procs_files, int* error_number) {
+    for (const std::string& path : procs_files) {
+        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd || ::write(fd.get(), "0", 1) != 1) {
+            *error_number = errno;
+            return Result<bool>::fail("cannot join cgroup '" + path + "': " + std::strerror(errno));
+        }
+    }
+    return Result<bool>::ok(true);
+}
+
+Result<bool> become_namespace_init() {
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        return Result<bool>::fail(std::string("cannot make mounts private: ") + std::strerror(errno));
+    }
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        return Result<bool>::fail(std::string("cannot mount /proc: ") + std::strerror(errno));
+    }
+    return Result<bool>::ok(true);
+}
+
+Result<bool> become_subreaper() {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+        return Result<bool>::fail(std::string("cannot become a child subreaper: ") + std::strerror(errno));
+    }
+    return Result<bool>::ok(true);
+}
+
+Result<bool> mount_private_tmp(bool own_mount_namespace, int* error_number) {
+    const auto fail = [&](const char* what) {
+        *error_number = errno;
+        return Result<bool>::fail(std::string(what) + ": " + std::strerror(errno));
+    };
+    if (!own_mount_namespace) {
+        if (::unshare(CLONE_NEWNS) != 0) return fail("cannot make a mount namespace");
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            return fail("cannot make mounts private");
+        }
+    }
+    for (const char* dir : {"/tmp", "/var/tmp"}) {
+        if (::mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+            return fail(dir == std::string("/tmp") ? "cannot mount /tmp" : "cannot mount /var/tmp");
+        }
+    }
+    return Result<bool>::ok(true);
+}
+
+}  // namespace gitvisor::exec
