@@ -188,7 +188,7 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
     UnitCgroup cgroup;
     if (m_cgroups.layout() != CgroupLayout::None) {
         Result<UnitCgroup> made = m_cgroups.create(unit.name, limits);
-        if (!made) return Result<pid_t>::fail("cannot create the cgroup of '" + unit.name + "': " + made.error());
+        if (!made) return Result<pid_t>::fail(made.error());
         cgroup = *made;
     }
     const std::string spec = build_exec_spec(unit, m_paths, invocation, cgroup.procs_files());
