@@ -1,21 +1,52 @@
 #!/usr/bin/env bash
-# The main job, on a fresh Debian 12 machine: build gitvisor, then check the example units the way a
-# deploy would: from the files, and from a commit of a temporary repository.
+# The main job, on a fresh Debian 12 machine: build gitvisor, then run gitvisord on a temporary repository
+# holding a copy of examples/units. A commit in that repository is a deploy. Ctrl-C stops the daemon and
+# the example services. With --once, it shows the deployed state and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+once=false
+[ "${1:-}" = "--once" ] && once=true
 bash scripts/build.sh
-gitvisor=$PWD/build/src/cli/gitvisor
+bin=$PWD/build/src
+gitvisor=$bin/cli/gitvisor
 
 echo "== gitvisor verify examples/units"
 "$gitvisor" verify examples/units
 
 demo=$(mktemp -d /tmp/gitvisor-demo-XXXXXX)
-trap 'rm -rf "$demo"' EXIT
-git init -q -b main "$demo/units"
+socket=$demo/run/control.sock
+daemon_pid=
+cleanup() {
+    if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+    rm -rf "$demo"
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+"$gitvisor" init "$demo/units"
 cp examples/units/*.service "$demo/units/"
 git -C "$demo/units" add -A
-git -C "$demo/units" -c user.name=gitvisor-demo -c user.email=demo@gitvisor.invalid commit -qm "add example units"
-echo "== gitvisor verify --repo (a commit of the examples in $demo/units)"
-"$gitvisor" verify --repo "$demo/units"
-echo "== gitvisor verify --print web.service"
-"$gitvisor" verify --print examples/units/web.service
+git -C "$demo/units" -c user.name=gitvisor-demo -c user.email=demo@gitvisor.invalid commit -qm "Add the example units"
+
+"$bin/daemon/gitvisord" --repo "$demo/units" --state-dir "$demo/state" --run-dir "$demo/run" \
+    --exec-path "$bin/exec/gitvisor-exec" --foreground --stop-units-on-exit 2>"$demo/gitvisord.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+    "$gitvisor" --socket "$socket" status web >/dev/null 2>&1 && break
+    sleep 0.1
+done
+echo "== gitvisor status web"
+"$gitvisor" --socket "$socket" status web || true
+echo "== gitvisor list"
+"$gitvisor" --socket "$socket" list
+echo "== gitvisor history"
+"$gitvisor" --socket "$socket" history
+if $once; then exit 0; fi
+cat <<TXT
+
+gitvisord runs on $demo/units. Try, in another shell:
+  cd $demo/units && sed -i 's/8080/8081/' web.service && git commit -qam "move web" 
+  $gitvisor --socket $socket status web
+Ctrl-C stops the daemon and the example services.
+TXT
+wait "$daemon_pid"
