@@ -46,13 +46,23 @@ private:
     JsonValue parse_value(int depth) {
         if (at_end()) fail("unexpected end of input, expected a value");
         switch (peek()) {
-            case '{': return parse_object(depth + 1);
-            case '[': return parse_array(depth + 1);
-            case '"': return JsonValue::make_string(parse_string());
-            case 't': expect_literal("true"); return JsonValue::make_bool(true);
-            case 'f': expect_literal("false"); return JsonValue::make_bool(false);
-            case 'n': expect_literal("null"); return JsonValue();
-            default: break;
+            case '{':
+                return parse_object(depth + 1);
+            case '[':
+                return parse_array(depth + 1);
+            case '"':
+                return JsonValue::make_string(parse_string());
+            case 't':
+                expect_literal("true");
+                return JsonValue::make_bool(true);
+            case 'f':
+                expect_literal("false");
+                return JsonValue::make_bool(false);
+            case 'n':
+                expect_literal("null");
+                return JsonValue();
+            default:
+                break;
         }
         if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return parse_number();
         fail(std::string("unexpected character '") + printable(peek()) + "', expected a value");
@@ -205,16 +215,35 @@ private:
         const char c = peek();
         ++m_pos;
         switch (c) {
-            case '"': out.push_back('"'); return;
-            case '\\': out.push_back('\\'); return;
-            case '/': out.push_back('/'); return;
-            case 'b': out.push_back('\b'); return;
-            case 'f': out.push_back('\f'); return;
-            case 'n': out.push_back('\n'); return;
-            case 'r': out.push_back('\r'); return;
-            case 't': out.push_back('\t'); return;
-            case 'u': break;
-            default: m_pos -= 2; fail(std::string("invalid escape '\\") + printable(c) + "'");
+            case '"':
+                out.push_back('"');
+                return;
+            case '\\':
+                out.push_back('\\');
+                return;
+            case '/':
+                out.push_back('/');
+                return;
+            case 'b':
+                out.push_back('\b');
+                return;
+            case 'f':
+                out.push_back('\f');
+                return;
+            case 'n':
+                out.push_back('\n');
+                return;
+            case 'r':
+                out.push_back('\r');
+                return;
+            case 't':
+                out.push_back('\t');
+                return;
+            case 'u':
+                break;
+            default:
+                m_pos -= 2;
+                fail(std::string("invalid escape '\\") + printable(c) + "'");
         }
         uint32_t cp = parse_hex4();
         if (cp >= 0xDC00 && cp <= 0xDFFF) {
@@ -321,12 +350,18 @@ std::string position_of(std::string_view text, size_t offset) {
 
 const char* json_type_name(JsonType type) {
     switch (type) {
-        case JsonType::Null: return "null";
-        case JsonType::Bool: return "a boolean";
-        case JsonType::Number: return "a number";
-        case JsonType::String: return "a string";
-        case JsonType::Array: return "an array";
-        case JsonType::Object: return "an object";
+        case JsonType::Null:
+            return "null";
+        case JsonType::Bool:
+            return "a boolean";
+        case JsonType::Number:
+            return "a number";
+        case JsonType::String:
+            return "a string";
+        case JsonType::Array:
+            return "an array";
+        case JsonType::Object:
+            return "an object";
     }
     return "?";
 }

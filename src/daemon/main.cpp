@@ -80,6 +80,9 @@ protected:
         options.paths.branch = get("branch", options.paths.branch);
         options.paths.state_dir = get("state-dir", options.paths.state_dir);
         options.paths.run_dir = get("run-dir", options.paths.run_dir);
+        // gitvisor-exec runs elsewhere (its own working directory): every path it is given is absolute.
+        for (std::string* path : {&options.paths.repo, &options.paths.state_dir, &options.paths.run_dir})
+            *path = std::filesystem::absolute(*path).lexically_normal().string();
         options.hostname = get("hostname", "");
         options.exec_binary = get("exec-path", find_exec_binary());
         options.cgroup_parent = get("cgroup-parent", options.cgroup_parent);

@@ -18,14 +18,14 @@ ProcessExit ProcessExit::from_wait_status(int status) {
 }
 
 CleanMode clean_mode_of_main(ServiceType type) {
-    return type == ServiceType::Oneshot ? CleanMode::Command : CleanMode::Daemon;
+    return type == ServiceType::Oneshot ? CleanMode::CodeOnly : CleanMode::Daemon;
 }
 
 bool is_clean_exit(const ProcessExit& exit, CleanMode mode, const ExitStatusSet* success) {
     if (exit.signal == 0) return exit.code == 0 || (success != nullptr && success->has_status(exit.code));
     if (exit.core_dumped) return false;
-    if (mode == CleanMode::Daemon &&
-        (exit.signal == SIGHUP || exit.signal == SIGINT || exit.signal == SIGTERM || exit.signal == SIGPIPE)) {
+    if (mode == CleanMode::Daemon && (exit.signal == SIGHUP || exit.signal == SIGINT ||
+                                      exit.signal == SIGTERM || exit.signal == SIGPIPE)) {
         return true;
     }
     return success != nullptr && success->has_signal(exit.signal);
@@ -45,13 +45,18 @@ bool should_restart(const Spec& spec, ServiceResult result, const ProcessExit* m
     if (listed(spec.restart_prevent_exit_status)) return false;
     if (listed(spec.restart_force_exit_status)) return true;
     switch (spec.restart) {
-        case RestartPolicy::No: return false;
-        case RestartPolicy::Always: return true;
-        case RestartPolicy::OnSuccess: return result == ServiceResult::Success;
-        case RestartPolicy::OnFailure: return result != ServiceResult::Success;
+        case RestartPolicy::No:
+            return false;
+        case RestartPolicy::Always:
+            return true;
+        case RestartPolicy::OnSuccess:
+            return result == ServiceResult::Success;
+        case RestartPolicy::OnFailure:
+            return result != ServiceResult::Success;
         case RestartPolicy::OnAbnormal:
             return result != ServiceResult::Success && result != ServiceResult::ExitCode;
-        case RestartPolicy::OnWatchdog: return false;  // no watchdog yet
+        case RestartPolicy::OnWatchdog:
+            return false;  // no watchdog yet
         case RestartPolicy::OnAbort:
             return result == ServiceResult::Signal || result == ServiceResult::CoreDump;
     }
@@ -59,8 +64,9 @@ bool should_restart(const Spec& spec, ServiceResult result, const ProcessExit* m
 }
 
 bool StartLimit::allow(int64_t now_usec) {
-    if (m_interval <= 0 || m_burst <= 0) return true;
-    if (m_begin < 0 || now_usec - m_begin > m_interval) {
+    if (m_interval == 0 || m_burst <= 0) return true;
+    const bool window_over = m_interval > 0 && now_usec - m_begin > m_interval;  // < 0: infinity
+    if (m_begin < 0 || window_over) {
         m_begin = now_usec;
         m_count = 1;
         return true;

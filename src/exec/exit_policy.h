@@ -20,9 +20,9 @@ struct ProcessExit {
     int shell_status() const { return signal != 0 ? 128 + signal : code; }
 };
 
-// Which exits count as clean: a command's (code 0 only), or a daemon's, which also ends cleanly by
+// Which exits count as clean: a command's (CodeOnly: code 0 only), or a daemon's, which also ends cleanly by
 // SIGHUP, SIGINT, SIGTERM or SIGPIPE (the main process of a service that is not oneshot).
-enum class CleanMode { Command, Daemon };
+enum class CleanMode { CodeOnly, Daemon };
 CleanMode clean_mode_of_main(ServiceType type);
 
 // A clean exit: code 0, the signals CleanMode allows, and whatever `success` lists (SuccessExitStatus=,
@@ -39,7 +39,7 @@ bool should_restart(const Spec& spec, ServiceResult result, const ProcessExit* m
 
 // StartLimitIntervalSec=/StartLimitBurst=: a fixed window opened by the first start; every start inside
 // it counts (the first one too), and a start that makes the count exceed the burst is refused. An
-// interval or burst of 0 turns the limit off.
+// interval or burst of 0 turns the limit off; a negative interval is infinity (the window never ends).
 class StartLimit {
 public:
     StartLimit(int64_t interval_usec, int64_t burst) : m_interval(interval_usec), m_burst(burst) {}

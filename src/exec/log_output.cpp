@@ -60,7 +60,8 @@ Result<bool> LogFile::open(const std::string& path, int64_t max_bytes, int64_t k
 }
 
 Result<bool> LogFile::reopen() {
-    m_fd.reset(::openat(m_dir.get(), m_name.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640));
+    m_fd.reset(
+        ::openat(m_dir.get(), m_name.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640));
     if (!m_fd) return Result<bool>::fail(std::strerror(errno));
     struct stat st {};
     m_size = ::fstat(m_fd.get(), &st) == 0 ? st.st_size : 0;
@@ -100,9 +101,8 @@ void LogFile::write_line(std::string_view stream, std::string_view invocation, s
         return;
     }
     char newline = '\n';
-    iovec parts[3] = {{header.data(), header.size()},
-                      {const_cast<char*>(text.data()), text.size()},
-                      {&newline, 1}};
+    iovec parts[3] = {
+        {header.data(), header.size()}, {const_cast<char*>(text.data()), text.size()}, {&newline, 1}};
     size_t skip = 0;  // bytes of the line already written (after a short write)
     while (skip < static_cast<size_t>(length)) {
         iovec rest[3];

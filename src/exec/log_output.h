@@ -48,6 +48,7 @@ private:
     void take(std::string_view piece, bool complete, Emit& emit) {
         if (!m_partial.empty()) {
             const size_t n = std::min(kMaxLineBytes - m_partial.size(), piece.size());
+            grow_for(m_partial.size() + n);
             m_partial.append(piece.data(), n);
             piece.remove_prefix(n);
             if (piece.empty()) {
@@ -65,13 +66,24 @@ private:
             emit(piece.substr(0, kMaxLineBytes));
             piece.remove_prefix(kMaxLineBytes);
         }
-        if (complete) emit(piece);
-        else m_partial.assign(piece);
+        if (complete) {
+            emit(piece);
+        } else {
+            grow_for(piece.size());
+            m_partial.assign(piece);
+        }
+    }
+    // A line that outgrows a small buffer gets the largest one at once: one allocation, above the
+    // mmap threshold gitvisor-exec sets, so release() hands it straight back to the system.
+    void grow_for(size_t size) {
+        if (size > 4096 && m_partial.capacity() < kMaxLineBytes) m_partial.reserve(kMaxLineBytes);
     }
     // Gives a large buffer back: a long line must not keep its memory for the life of the service.
     void release() {
-        if (m_partial.capacity() > 4096) std::string().swap(m_partial);
-        else m_partial.clear();
+        if (m_partial.capacity() > 4096)
+            std::string().swap(m_partial);
+        else
+            m_partial.clear();
     }
 
     std::string m_partial;

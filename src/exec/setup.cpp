@@ -73,7 +73,8 @@ SetupStep resolve_credentials(const Spec& spec, Credentials& creds, int& error) 
     unsigned long id = 0;
     if (!spec.user.empty()) {
         errno = 0;
-        const passwd* pw = parse_id(spec.user, id) ? ::getpwuid(static_cast<uid_t>(id)) : ::getpwnam(spec.user.c_str());
+        const passwd* pw =
+            parse_id(spec.user, id) ? ::getpwuid(static_cast<uid_t>(id)) : ::getpwnam(spec.user.c_str());
         if (pw != nullptr) {
             creds.uid = pw->pw_uid;
             creds.gid = pw->pw_gid;
@@ -104,7 +105,8 @@ SetupStep resolve_credentials(const Spec& spec, Credentials& creds, int& error) 
     const auto lookup_group = [&](const std::string& name, gid_t& out) {
         unsigned long gid = 0;
         errno = 0;
-        if (const group* gr = parse_id(name, gid) ? ::getgrgid(static_cast<gid_t>(gid)) : ::getgrnam(name.c_str())) {
+        if (const group* gr =
+                parse_id(name, gid) ? ::getgrgid(static_cast<gid_t>(gid)) : ::getgrnam(name.c_str())) {
             out = gr->gr_gid;
             return true;
         }
@@ -183,8 +185,10 @@ int exec_command(const std::string& path, char* const argv[], char* const envp[]
         const std::string candidate = std::string(dirs.substr(0, colon)) + "/" + path;
         dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
         ::execve(candidate.c_str(), argv, envp);
-        if (errno == EACCES) result = EACCES;
-        else if (errno != ENOENT && errno != ENOTDIR) return errno;
+        if (errno == EACCES)
+            result = EACCES;
+        else if (errno != ENOENT && errno != ENOTDIR)
+            return errno;
     }
     return result;
 }
@@ -235,7 +239,8 @@ void run_child(const ChildPlan& plan, int report_fd) {
     if (spec.oom_score_adjust) {
         const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
         const std::string value = std::to_string(*spec.oom_score_adjust);
-        if (fd < 0 || ::write(fd, value.data(), value.size()) < 0) fail(report_fd, SetupStep::OomAdjust, errno);
+        if (fd < 0 || ::write(fd, value.data(), value.size()) < 0)
+            fail(report_fd, SetupStep::OomAdjust, errno);
         ::close(fd);
     }
     for (const ResourceLimit& limit : spec.rlimits) {

@@ -93,7 +93,8 @@ public:
         const JsonValue* value = m_object.find(key);
         if (value == nullptr || value->is_null()) return nullptr;
         if (value->type() != type) {
-            fail(key, std::string("expected ") + json_type_name(type) + ", got " + json_type_name(value->type()));
+            fail(key,
+                 std::string("expected ") + json_type_name(type) + ", got " + json_type_name(value->type()));
             return nullptr;
         }
         return value;
@@ -187,8 +188,8 @@ public:
     void read_exit_status_set(std::string_view key, ExitStatusSet& out) {
         const JsonValue* v = get(key, JsonType::Object);
         if (v == nullptr) return;
-        for (const auto& [member, list, max] : {std::tuple{"statuses", &out.statuses, 255},
-                                                std::tuple{"signals", &out.signals, 64}}) {
+        for (const auto& [member, list, max] :
+             {std::tuple{"statuses", &out.statuses, 255}, std::tuple{"signals", &out.signals, 64}}) {
             const JsonValue* items = v->find(member);
             if (items == nullptr || items->is_null()) continue;
             if (!items->is_array()) {
@@ -357,7 +358,6 @@ Result<Spec> parse_spec(std::string_view json) {
     if (spec.exec_start.empty() && spec.type != ServiceType::Oneshot) {
         return Result<Spec>::fail("field 'exec_start': missing (only Type=oneshot may have none)");
     }
-    if (spec.restart_usec < 0) spec.restart_usec = 0;
     if (spec.log_keep < 0) spec.log_keep = 0;
     return Result<Spec>::ok(std::move(spec));
 }

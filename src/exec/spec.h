@@ -50,7 +50,7 @@ struct ResourceLimit {
 // "NOFILE" -> RLIMIT_NOFILE; -1 for an unknown name.
 int rlimit_from_name(std::string_view name);
 
-constexpr int64_t kInfinity = -1;  // for the *_usec timeouts
+constexpr int64_t kInfinity = -1;  // for the *_usec fields
 
 struct Spec {
     std::string unit;
@@ -66,8 +66,8 @@ struct Spec {
     std::vector<Command> exec_stop_post;
 
     std::vector<std::pair<std::string, std::string>> environment;  // in the file's order
-    std::vector<std::string> environment_files;                     // "-" prefix: optional
-    std::vector<std::string> unset_environment;                     // NAME or NAME=VALUE
+    std::vector<std::string> environment_files;                    // "-" prefix: optional
+    std::vector<std::string> unset_environment;                    // NAME or NAME=VALUE
 
     std::string user;
     std::string group;
@@ -81,7 +81,7 @@ struct Spec {
     bool private_tmp = false;
 
     RestartPolicy restart = RestartPolicy::No;
-    int64_t restart_usec = 100'000;
+    int64_t restart_usec = 100'000;  // kInfinity: the restart never comes (systemd's RestartSec=infinity)
     ExitStatusSet success_exit_status;
     ExitStatusSet restart_prevent_exit_status;
     ExitStatusSet restart_force_exit_status;
@@ -92,13 +92,13 @@ struct Spec {
     int64_t timeout_stop_usec = 90'000'000;
 
     KillMode kill_mode = KillMode::ControlGroup;
-    int kill_signal = 15;        // SIGTERM
-    int final_kill_signal = 9;   // SIGKILL
+    int kill_signal = 15;       // SIGTERM
+    int final_kill_signal = 9;  // SIGKILL
     bool send_sigkill = true;
     bool send_sighup = false;
 
     std::vector<std::string> cgroup_procs;
-    std::string log_file;  // empty: output is read and dropped
+    std::string log_file;                      // empty: output is read and dropped
     int64_t log_max_bytes = 16 * 1024 * 1024;  // rotate past this size; 0 = never
     int64_t log_keep = 4;                      // rotated files kept: <log_file>.1 (newest) ...
     std::string status_file;

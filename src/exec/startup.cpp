@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "exec/unique_fd.h"
 
@@ -35,9 +37,37 @@ void reset_process_state() {
             }
         }
     }
-    // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) (Linux 5.11); a per-fd loop would be the fallback, but
-    // every kernel gitvisor supports has it.
-    ::syscall(SYS_close_range, 3U, ~0U, 1U << 2);
+}
+
+void close_inherited_fds() {
+    // Nothing else is passed on purpose: a descriptor the daemon leaked, such as a listening socket or
+    // its database, must not live on in every unit's supervisor.
+    if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+    }
+}
+
+bool has_own_mount_namespace() {
+    // Compared with the parent's (the daemon's): /proc is still the one gitvisor-exec was started with,
+    // where the parent has a pid even when gitvisor-exec is PID 1 of a new PID namespace.
+    UniqueFd fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+    if (!fd) return false;
+    char buffer[4096];
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer - 1);
+    if (n <= 0) return false;
+    buffer[n] = '\0';
+    const char* ppid_line = std::strstr(buffer, "\nPPid:");
+    if (ppid_line == nullptr) return false;
+    const long ppid = std::strtol(ppid_line + 6, nullptr, 10);
+    if (ppid <= 0) return false;
+    const auto link = [](const std::string& path) {
+        char target[128];
+        const ssize_t length = ::readlink(path.c_str(), target, sizeof target - 1);
+        return length > 0 ? std::string(target, static_cast<size_t>(length)) : std::string();
+    };
+    const std::string own = link("/proc/self/ns/mnt");
+    const std::string parent = link("/proc/" + std::to_string(ppid) + "/ns/mnt");
+    return !own.empty() && !parent.empty() && own != parent;
 }
 
 Result<bool> join_cgroups(const std::vector<std::string>& procs_files, int* error_number) {

@@ -11,8 +11,15 @@
 namespace gitvisor::exec {
 
 // Default signal dispositions and an empty mask; fds 0-2 open (on /dev/null if they were closed), so
-// that no pipe lands there; every other inherited descriptor close-on-exec.
+// that no pipe lands there.
 void reset_process_state();
+
+// Closes every descriptor above 2 (after the spec is read: it may come as /proc/self/fd/N).
+void close_inherited_fds();
+
+// Whether gitvisor-exec's mount namespace differs from its parent's. gitvisord clones it with
+// CLONE_NEWNS; without that, making "/" private and mounting /proc would change the daemon's view too.
+bool has_own_mount_namespace();
 
 // Writes "0" to each cgroup.procs file. Error: "cannot join cgroup 'PATH': reason".
 Result<bool> join_cgroups(const std::vector<std::string>& procs_files, int* error_number);

@@ -70,6 +70,8 @@ Result<bool> Daemon::start() {
 
 void Daemon::shutdown() {
     m_watcher.stop();
+    // A deploy waiting for a unit is cut short; the next gitvisord records it as interrupted and redoes it.
+    if (m_supervisor) m_supervisor->interrupt(true);
     {
         std::lock_guard lock(m_queue_mutex);
         m_quit = true;
@@ -77,6 +79,7 @@ void Daemon::shutdown() {
     m_queue_changed.notify_all();
     if (m_deploy_thread.joinable()) m_deploy_thread.join();
     if (m_supervisor && m_options.stop_units_on_exit) {
+        m_supervisor->interrupt(false);
         for (const std::string& unit : m_supervisor->running_units()) (void)stop_unit(unit);
     }
     m_supervisor.reset();

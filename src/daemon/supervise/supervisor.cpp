@@ -134,6 +134,14 @@ Supervisor::Supervisor(Paths paths, CgroupManager cgroups, std::string exec_bina
     m_thread = std::thread([this] { loop(); });
 }
 
+void Supervisor::interrupt(bool on) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_interrupted = on;
+    }
+    m_changed.notify_all();
+}
+
 Supervisor::~Supervisor() {
     {
         std::lock_guard lock(m_mutex);
@@ -208,6 +216,7 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
     p.status.invocation = invocation;
     p.socket = connect_control(unit.name, 2000);
     watch(unit.name, std::move(p));
+    send(unit.name, "{\"op\":\"status\"}");
     return Result<pid_t>::ok(pid);
 }
 
@@ -221,6 +230,7 @@ bool Supervisor::adopt(const std::string& unit, pid_t exec_pid) {
     if (auto s = parse_exec_status(read_text(m_paths.status_file(unit)))) p.status = *s;
     p.socket = connect_control(unit, 50);
     watch(unit, std::move(p));
+    send(unit, "{\"op\":\"status\"}");
     return true;
 }
 
@@ -241,7 +251,8 @@ Result<bool> Supervisor::stop(const std::string& unit, int64_t timeout_usec) {
     const auto deadline = std::chrono::steady_clock::now() + grace +
                           (timeout_usec < 0 ? std::chrono::hours(24 * 365) : std::chrono::microseconds(timeout_usec) * 2);
     std::unique_lock lock(m_mutex);
-    if (m_changed.wait_until(lock, deadline, [&] { return !m_units.count(unit); })) return Result<bool>::ok(true);
+    if (m_changed.wait_until(lock, deadline, [&] { return m_interrupted || !m_units.count(unit); }))
+        return Result<bool>::ok(true);
     // It did not finish: kill the whole namespace (its PID 1 dying takes every process with it).
     ::kill(pid, SIGKILL);
     const UnitCgroup cgroup = m_units.count(unit) ? m_units[unit].cgroup : UnitCgroup{};
@@ -264,7 +275,7 @@ std::optional<ExecStatus> Supervisor::wait_started(const std::string& unit, int 
     std::unique_lock lock(m_mutex);
     m_changed.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
         auto it = m_units.find(unit);
-        return it == m_units.end() || it->second.status.state != "activating";
+        return m_interrupted || it == m_units.end() || it->second.status.state != "activating";
     });
     auto it = m_units.find(unit);
     if (it != m_units.end()) return it->second.status;
@@ -330,7 +341,9 @@ void Supervisor::on_readable(const std::string& unit) {
             for (size_t nl; (nl = p.buffer.find('\n')) != std::string::npos;) {
                 const std::string line = p.buffer.substr(0, nl);
                 p.buffer.erase(0, nl + 1);
-                if (line.find("\"event\"") == std::string::npos) continue;  // replies to our requests
+                // State events, and the answer to the status request sent on connecting (which covers
+                // changes made before the connection); {"ok":...} replies carry no state.
+                if (line.find("\"state\"") == std::string::npos) continue;
                 if (auto s = parse_exec_status(line)) {
                     p.status = *s;
                     updates.push_back(*s);

@@ -65,6 +65,9 @@ public:
     // Takes over a gitvisor-exec left by an earlier gitvisord. False when `exec_pid` is not that unit's.
     bool adopt(const std::string& unit, pid_t exec_pid);
 
+    // Ends every wait in progress (start, stop) and keeps new ones short while on: for a daemon exiting.
+    void interrupt(bool on);
+
     bool running(const std::string& unit);
     std::optional<ExecStatus> status(const std::string& unit);
     pid_t exec_pid(const std::string& unit);
@@ -102,6 +105,7 @@ private:
     int m_epoll = -1;
     int m_wake = -1;  // eventfd: ends the loop
     bool m_stopping = false;
+    bool m_interrupted = false;
     std::thread m_thread;
 };
 

@@ -1,0 +1,84 @@
+// gitvisor-exec --spec PATH: the per-unit supervisor (DESIGN §1, docs/exec-protocol.md).
+//
+// 1. Undo what the daemon's process left: signal mask and dispositions; after reading the spec, every
+//    inherited descriptor.
+// 2. Join the unit's cgroups before anything else runs.
+// 3. As PID 1 of the unit's PID and mount namespaces: private mounts and a fresh /proc; otherwise a
+//    child subreaper (PID 1 gets the orphans anyway).
+// 4. Open the status file's directory, the log and the control socket; then PrivateTmp= mounts (after,
+//    so that a private /tmp cannot hide those files from gitvisor-exec).
+// 5. Run the unit until it ends for good or is stopped; exit with the main process's status.
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <string>
+#include <string_view>
+
+#include "exec/spec.h"
+#include "exec/startup.h"
+#include "exec/supervisor.h"
+
+namespace {
+
+void print_error(const std::string& message) {
+    const std::string line = "gitvisor-exec: error: " + message + "\n";
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace gitvisor::exec;
+    reset_process_state();
+
+    std::string spec_path;
+    if (argc == 3 && std::string_view(argv[1]) == "--spec") {
+        spec_path = argv[2];
+    } else if (argc == 2 && std::string_view(argv[1]).starts_with("--spec=")) {
+        spec_path = std::string_view(argv[1]).substr(7);
+    } else {
+        const std::string_view usage = "usage: gitvisor-exec --spec PATH\n";
+        [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, usage.data(), usage.size());
+        return 2;
+    }
+    // Large buffers (a long log line, a big spec) go back to the system when freed.
+    ::mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+
+    auto spec = read_spec_file(spec_path);
+    if (!spec) {
+        print_error("cannot read spec '" + spec_path + "': " + spec.error());
+        return 1;
+    }
+    close_inherited_fds();
+
+    SetupStep failed_step = SetupStep::None;
+    int failed_errno = 0;
+    if (auto joined = join_cgroups(spec->cgroup_procs, &failed_errno); !joined) {
+        print_error(spec->unit + ": " + joined.error());
+        failed_step = SetupStep::Cgroup;
+    }
+    const bool namespace_init = ::getpid() == 1;
+    const bool own_mounts = namespace_init && has_own_mount_namespace();
+    if (namespace_init && !own_mounts) {
+        print_error(spec->unit + ": no mount namespace of its own: /proc is not remounted");
+    }
+    auto init = own_mounts ? become_namespace_init() : become_subreaper();
+    if (!init) print_error(spec->unit + ": " + init.error());  // the service can still run
+
+    const bool private_tmp = spec->private_tmp;
+    Supervisor supervisor(std::move(*spec), namespace_init);
+    if (auto opened = supervisor.open(); !opened) {
+        print_error(opened.error());
+        return 1;
+    }
+    if (private_tmp && failed_step == SetupStep::None) {
+        if (auto mounted = mount_private_tmp(own_mounts, &failed_errno); !mounted) {
+            print_error(mounted.error());
+            failed_step = SetupStep::Namespace;
+        }
+    }
+    if (failed_step != SetupStep::None) supervisor.fail_at_startup(failed_step, failed_errno);
+    ::malloc_trim(0);
+    return supervisor.run();
+}
