@@ -1,5 +1,7 @@
 #include "common/json_reader.h"
 
+#include "common/utf8.h"
+
 #include <charconv>
 #include <exception>
 #include <new>
@@ -202,7 +204,7 @@ private:
                 ++m_pos;
                 continue;
             }
-            const size_t n = utf8_length(m_pos);
+            const size_t n = utf8_sequence_length(m_text, m_pos);
             if (n == 0) fail("invalid UTF-8 in string");
             out.append(m_text.substr(m_pos, n));
             m_pos += n;
@@ -280,52 +282,6 @@ private:
         }
         m_pos += 4;
         return value;
-    }
-
-    static void append_utf8(std::string& out, uint32_t cp) {
-        if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
-        } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x10000) {
-            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        } else {
-            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        }
-    }
-
-    // Length of the valid UTF-8 sequence at m_text[i] (a non-ASCII lead byte), or 0.
-    size_t utf8_length(size_t i) const {
-        const auto byte = [&](size_t k) { return static_cast<unsigned char>(m_text[k]); };
-        const unsigned char c = byte(i);
-        size_t n = 0;
-        uint32_t cp = 0;
-        if ((c & 0xE0) == 0xC0) {
-            n = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + n > m_text.size()) return 0;
-        for (size_t k = 1; k < n; ++k) {
-            if ((byte(i + k) & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (byte(i + k) & 0x3F);
-        }
-        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)) return 0;
-        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
-        return n;
     }
 
     std::string_view m_text;

@@ -1,5 +1,7 @@
 #include "unitfile/words.h"
 
+#include "common/utf8.h"
+
 // Word splitting, C escapes and quoting, and Environment=. Exec*= lines are read in words_exec.cpp,
 // EnvironmentFile= contents in environment_file.cpp.
 
@@ -31,62 +33,17 @@ int hex_digit(char c) {
 int octal_digit(char c) { return (c >= '0' && c <= '7') ? c - '0' : -1; }
 
 // systemd's unichar_is_valid: inside Unicode, no UTF-16 surrogates, no non-characters.
-bool is_valid_code_point(std::uint32_t cp) {
-    if (cp >= 0x110000) return false;
-    if ((cp & 0xFFFFF800) == 0xD800) return false;
-    if (cp >= 0xFDD0 && cp <= 0xFDEF) return false;
-    if ((cp & 0xFFFE) == 0xFFFE) return false;
-    return true;
+// systemd's unichar_is_valid also refuses the noncharacters U+FDD0..U+FDEF and U+xFFFE/U+xFFFF.
+bool is_systemd_code_point(std::uint32_t cp) {
+    return is_valid_code_point(cp) && !(cp >= 0xFDD0 && cp <= 0xFDEF) && (cp & 0xFFFE) != 0xFFFE;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
-// The length of the valid UTF-8 character at text[pos], or 0 if it is not one. Same rules as systemd's
-// utf8_encoded_valid_unichar: no overlong forms, no truncation, code point valid; NUL counts as invalid
-// because it cannot be passed in an environment block.
+// The length of the valid UTF-8 character at text[pos], or 0 if it is not one, by systemd's
+// utf8_encoded_valid_unichar rules; NUL counts as invalid because it cannot be passed in an environment block.
 std::size_t utf8_char_length(std::string_view text, std::size_t pos) {
-    const auto lead = static_cast<unsigned char>(text[pos]);
-    if (lead == 0) return 0;
-    if (lead < 0x80) return 1;
-    std::size_t length = 0;
     std::uint32_t cp = 0;
-    if ((lead & 0xE0) == 0xC0) {
-        length = 2;
-        cp = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-        length = 3;
-        cp = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-        length = 4;
-        cp = lead & 0x07;
-    } else {
-        return 0;
-    }
-    if (pos + length > text.size()) return 0;
-    for (std::size_t i = 1; i < length; ++i) {
-        const auto byte = static_cast<unsigned char>(text[pos + i]);
-        if ((byte & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (byte & 0x3F);
-    }
-    const std::size_t shortest = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (shortest != length || !is_valid_code_point(cp)) return 0;
-    return length;
+    const std::size_t length = decode_utf8(text, pos, cp);
+    return length == 0 || cp == 0 || !is_systemd_code_point(cp) ? 0 : length;
 }
 
 // The one-character C escapes and what they stand for (\s, a space, is a systemd extension).
@@ -144,7 +101,7 @@ std::size_t decode_escape(std::string_view text, std::size_t pos, std::string& o
         }
         case 'U': {
             const auto value = read_hex(text, pos + 1, 8);
-            if (!value || *value == 0 || !is_valid_code_point(*value)) return 0;
+            if (!value || *value == 0 || !is_systemd_code_point(*value)) return 0;
             append_utf8(out, *value);
             return 9;
         }
