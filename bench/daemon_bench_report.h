@@ -1,0 +1,39 @@
+#pragma once
+// daemon_bench's output: one table (figure, value, target, PASS/FAIL) headed by the machine, and the same
+// figures as JSON, with every sample.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gitvisor::bench {
+
+struct Figure {
+    std::string id;     // stable JSON key, e.g. "commit_to_running_p50_ms"
+    std::string label;  // what the table says
+    double value = 0;
+    std::string unit;              // "ms", "s", "MB" (10^6 bytes), "KiB"
+    std::optional<double> target;  // the most `value` may be; none for a figure given for information
+    std::vector<double> samples;   // in `unit`
+    std::string method;            // how it was measured, one line
+
+    std::optional<bool> pass() const {
+        if (!target) return std::nullopt;
+        return value <= *target;
+    }
+};
+
+struct Report {
+    std::vector<std::pair<std::string, std::string>> machine;  // (field, value), printed above the table
+    std::vector<Figure> figures;
+    std::vector<std::string> notes;      // printed under the table
+    std::vector<std::string> leftovers;  // what clean-up could not remove (should be none)
+    bool completed = false;              // every selected figure ran
+};
+
+void print_report(const Report& report);
+// Throws std::runtime_error when `path` cannot be written.
+void write_json_report(const Report& report, const std::string& path);
+
+}  // namespace gitvisor::bench

@@ -1,0 +1,98 @@
+#pragma once
+// One run of the real gitvisord for daemon_bench, in temporary folders, and the guarantee that nothing
+// outlives the benchmark: on every exit path (success, an error, Ctrl-C) the daemon is stopped with
+// --stop-units-on-exit, every process left in its cgroups or running its gitvisor-exec is killed, its
+// cgroups are removed and so are the folders. Should the benchmark itself be killed outright (SIGKILL), a
+// guard process forked at the start sees its pipe close and does the same clean-up. The repository and
+// state live in a folder of the temporary directory; the run folder (control sockets, status files) lives
+// on tmpfs when one is given, as /run does on a real host.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gitvisor::bench {
+
+// Thrown by the waits once SIGINT, SIGTERM or SIGHUP arrived.
+struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("interrupted") {}
+};
+
+// SIGINT, SIGTERM and SIGHUP set a flag that every wait checks (throwing Interrupted); SIGPIPE is ignored.
+void install_interrupt_handlers();
+void throw_if_interrupted();
+
+// Sleeps `duration` precisely (the process's timer slack is set to 1 ns by install_interrupt_handlers).
+void pause_for(std::chrono::microseconds duration);
+
+// Calls `done` every `interval` until it holds (true) or `seconds` pass (false); throws Interrupted.
+bool wait_until(const std::function<bool()>& done, double seconds, std::chrono::microseconds interval);
+
+struct Binaries {
+    std::string gitvisord;
+    std::string exec;  // gitvisor-exec
+    std::string cli;   // gitvisor
+};
+
+class Session {
+public:
+    // Makes the folders and the repository (`gitvisor init`); `run_base` is where the run folder goes.
+    Session(Binaries binaries, const std::string& run_base);
+    ~Session();  // clean_up()
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Starts gitvisord (own process group, so Ctrl-C reaches only the benchmark) and waits until its
+    // control socket answers.
+    void start_daemon();
+    // Stops gitvisord (SIGTERM; with --stop-units-on-exit it stops every unit first), kills whatever is
+    // left, removes the cgroups and the folders. Safe to call more than once. Returns what it could not
+    // clean (empty when everything went).
+    std::vector<std::string> clean_up();
+
+    // Runs `gitvisor --socket <ours> ARGS...`; its exit code, with its stdout in `out` when given.
+    int cli(const std::vector<std::string>& args, std::string* out = nullptr) const;
+    // The argv of that command, for callers that spawn it themselves.
+    std::vector<std::string> cli_argv(const std::vector<std::string>& args) const;
+
+    const Binaries& binaries() const { return m_binaries; }
+    const std::string& repo() const { return m_repo; }
+    const std::string& run_dir() const { return m_run_dir; }
+    std::string unit_dir(const std::string& unit) const { return m_run_dir + "/units/" + unit; }
+    std::string status_file(const std::string& unit) const { return unit_dir(unit) + "/status"; }
+    std::string spec_file(const std::string& unit) const { return unit_dir(unit) + "/spec.json"; }
+    pid_t daemon_pid() const { return m_daemon; }
+    const std::string& cgroup_parent() const { return m_cgroup_parent; }
+    // The last lines of gitvisord's log, for error messages.
+    std::string daemon_log_tail(size_t lines = 20) const;
+
+private:
+    void start_guard();
+    // Stops gitvisord, the benchmark's child (SIGTERM, then SIGKILL after 300 s).
+    void stop_daemon();
+    // Stops any gitvisord of this run (the guard's way: it is not its child), kills what is left, removes
+    // the cgroups and the folders. What it could not clean.
+    std::vector<std::string> sweep() const;
+    std::vector<pid_t> leftover_processes() const;
+    std::vector<std::string> cgroup_folders() const;  // our parent folders in every hierarchy
+
+    Binaries m_binaries;
+    std::string m_dir;      // repository, state, log
+    std::string m_run_dir;  // sockets and status files
+    std::string m_repo;
+    std::string m_cgroup_parent;
+    pid_t m_daemon = 0;
+    pid_t m_guard = 0;
+    int m_guard_pipe = -1;  // its write end; the guard cleans up when it closes without a word
+    bool m_cleaned = false;
+};
+
+// Spawns `argv` (stdin and stderr on /dev/null; stdout captured into `out` when given, else /dev/null)
+// and waits for it. Its exit code, 128+N for a signal.
+int run_program(const std::vector<std::string>& argv, std::string* out = nullptr);
+
+}  // namespace gitvisor::bench
