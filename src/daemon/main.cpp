@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/IniFileConfiguration.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
+#include <git2.h>
 
 #include <filesystem>
 #include <iostream>
@@ -30,6 +32,18 @@ std::string find_exec_binary() {
                                   self / "../libexec/gitvisor/gitvisor-exec"})
         if (std::filesystem::exists(candidate, ec)) return std::filesystem::weakly_canonical(candidate, ec).string();
     return "/usr/libexec/gitvisor/gitvisor-exec";
+}
+
+// gitvisord only reads commits and refs from the repository (no checkout, hooks or filters), so git's refusal
+// to use a repository owned by another user (safe.directory) guards against nothing here, while the usual
+// set-up has one: a repository owned by the user who pushes to it, read by gitvisord as root. Nor does
+// gitvisord use the git configuration of whatever HOME it was started with; an unreadable ~/.gitconfig
+// (gitvisord started as another user by setpriv or su) would otherwise make every repository fail to open.
+void configure_libgit2() {
+    git_libgit2_init();  // reference-counted: the repository code's own initialisation adds to it
+    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    for (int level : {GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_XDG})
+        git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
 }
 
 class Gitvisord : public Poco::Util::ServerApplication {
@@ -69,8 +83,19 @@ protected:
 
     int main(const std::vector<std::string>&) override {
         if (m_help) return EXIT_OK;
+        // The default settings file may be absent; one named by --config must be there. It is read as an ini
+        // file whatever its name ends with (Poco's loadConfiguration() would go by the extension).
+        const bool named = config().hasProperty("gitvisord.config");
         const std::string ini = config().getString("gitvisord.config", "/etc/gitvisor/gitvisord.ini");
-        if (std::filesystem::exists(ini)) loadConfiguration(ini, PRIO_DEFAULT);
+        if (named || std::filesystem::exists(ini)) {
+            try {
+                config().add(new Poco::Util::IniFileConfiguration(ini), PRIO_DEFAULT);
+            } catch (const Poco::Exception& e) {
+                std::cerr << "gitvisord: error: cannot read settings file '" << ini
+                          << "': " << e.displayText() << "\n";
+                return EXIT_CONFIG;
+            }
+        }
         const auto get = [&](const char* key, const std::string& fallback) {
             // Flags are bound to "gitvisord.<name>"; the ini file holds the same names in a [gitvisord] section.
             return config().getString(std::string("gitvisord.") + key, fallback);
@@ -86,8 +111,18 @@ protected:
         options.hostname = get("hostname", "");
         options.exec_binary = get("exec-path", find_exec_binary());
         options.cgroup_parent = get("cgroup-parent", options.cgroup_parent);
-        options.stop_units_on_exit = config().hasProperty("gitvisord.stop-units-on-exit");
+        // The flag sets its key to ""; the settings file says yes or no (true/false, on/off, 1/0).
+        const std::string stop = config().getString("gitvisord.stop-units-on-exit", "no");
+        try {
+            options.stop_units_on_exit =
+                stop.empty() || config().getBool("gitvisord.stop-units-on-exit", false);
+        } catch (const Poco::Exception&) {
+            std::cerr << "gitvisord: error: invalid value '" << stop
+                      << "' for stop-units-on-exit (yes or no)\n";
+            return EXIT_CONFIG;
+        }
 
+        configure_libgit2();
         gitvisor::daemon::Daemon daemon(options);
         if (auto started = daemon.start(); !started) {
             std::cerr << "gitvisord: error: cannot start: " << started.error() << "\n";

@@ -10,7 +10,11 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -52,6 +56,10 @@ public:
 
     ~DaemonFixture() {
         stop_daemon(SIGTERM);
+        // A REQUIRE that failed is on its way out: what the daemon said tells why.
+        if (std::uncaught_exceptions() > 0)
+            std::fprintf(stderr, "--- gitvisord.log of the failed test:\n%s---\n",
+                         slurp(dir / "gitvisord.log").c_str());
         // Whatever is left (a test that failed half-way): every gitvisor-exec of this directory, and its cgroups.
         for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
             const std::string name = entry.path().filename().string();
@@ -64,15 +72,26 @@ public:
     }
 
     void start_daemon(const std::string& extra = "") {
+        launch_daemon("--repo " + shell_quote(repo) + " --state-dir " +
+                      shell_quote((dir / "state").string()) + " --run-dir " +
+                      shell_quote((dir / "run").string()) + " " + standard_flags() + " " + extra);
+    }
+
+    // The flags every test daemon gets besides its paths: this build's gitvisor-exec, a cgroup folder of its
+    // own, and units stopped when it exits.
+    std::string standard_flags() const {
+        return "--exec-path " + shell_quote(exec_binary()) + " --cgroup-parent " + m_cgroup_parent +
+               " --foreground --stop-units-on-exit";
+    }
+
+    // Runs gitvisord with exactly `args`, behind `prefix` (e.g. setpriv to run it as another user), logging
+    // to gitvisord.log, and waits until it answers on <dir>/run/control.sock.
+    void launch_daemon(const std::string& args, const std::string& prefix = "") {
         m_daemon = fork();
         if (m_daemon == 0) {
             const std::string log = (dir / "gitvisord.log").string();
             freopen(log.c_str(), "a", stderr);
-            const std::string cmd = shell_quote(gitvisord_binary()) + " --repo " + shell_quote(repo) +
-                                    " --state-dir " + shell_quote((dir / "state").string()) + " --run-dir " +
-                                    shell_quote((dir / "run").string()) + " --exec-path " +
-                                    shell_quote(exec_binary()) + " --cgroup-parent " + m_cgroup_parent +
-                                    " --foreground --stop-units-on-exit " + extra;
+            const std::string cmd = prefix + " " + shell_quote(gitvisord_binary()) + " " + args;
             execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
             _exit(127);
         }
@@ -134,6 +153,45 @@ public:
 
     std::string cgroup_parent() const { return m_cgroup_parent; }
 
+    // Where gitvisord made this fixture's cgroup folder: under its own cgroup (the test's, as its parent) in
+    // every hierarchy mounted under /sys/fs/cgroup (cgroup v2, or each v1 controller and the hybrid unified
+    // one).
+    std::vector<std::filesystem::path> cgroup_parents() const {
+        std::vector<std::filesystem::path> roots = {"/sys/fs/cgroup"};
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+            if (entry.is_directory(ec)) roots.push_back(entry.path());
+        std::vector<std::filesystem::path> out;
+        std::istringstream own(slurp("/proc/self/cgroup"));
+        for (std::string line; std::getline(own, line);) {
+            const std::string path = line.substr(line.find(':', line.find(':') + 1) + 1);
+            for (const auto& root : roots) {
+                const std::filesystem::path candidate = root.string() + path + "/" + m_cgroup_parent;
+                if (std::filesystem::is_directory(candidate, ec)) out.push_back(candidate);
+            }
+        }
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }
+
+    // The commit the watched branch points at, as git sees it.
+    std::string tip() const {
+        const CommandResult r = run(git() + " rev-parse refs/heads/main", repo);
+        return r.out.substr(0, r.out.find('\n'));
+    }
+
+    // `gitvisor --json ARGS` parsed; null when the output is not JSON.
+    Poco::Dynamic::Var cli_json(const std::string& args) const {
+        const CommandResult r = cli("--json " + args);
+        try {
+            Poco::JSON::Parser parser;
+            return parser.parse(r.out);
+        } catch (const std::exception&) {
+            return {};
+        }
+    }
+
     TempDir dir;
     std::string repo;
 
@@ -143,22 +201,20 @@ private:
         return n;
     }
 
+    // The last killed processes leave their cgroups a moment after they are signalled: retry for a while.
     void remove_cgroups() const {
-        std::error_code ec;
-        std::vector<std::filesystem::path> parents;
-        for (auto it = std::filesystem::recursive_directory_iterator("/sys/fs/cgroup", ec);
-             !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-            if (it->path().filename() == m_cgroup_parent) {
-                parents.push_back(it->path());
-                it.disable_recursion_pending();
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            bool left = false;
+            for (const auto& parent : cgroup_parents()) {
+                std::error_code ec;
+                std::vector<std::filesystem::path> units;
+                for (const auto& sub : std::filesystem::directory_iterator(parent, ec))
+                    if (sub.is_directory(ec)) units.push_back(sub.path());
+                for (const auto& u : units) left |= rmdir(u.c_str()) != 0 && errno != ENOENT;
+                left |= rmdir(parent.c_str()) != 0 && errno != ENOENT;
             }
-        }
-        for (const auto& parent : parents) {
-            std::vector<std::filesystem::path> units;
-            for (const auto& sub : std::filesystem::directory_iterator(parent, ec))
-                if (sub.is_directory(ec)) units.push_back(sub.path());
-            for (const auto& u : units) rmdir(u.c_str());
-            rmdir(parent.c_str());
+            if (!left) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     }
 

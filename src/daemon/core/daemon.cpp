@@ -113,7 +113,6 @@ void Daemon::adopt_running_units() {
 }
 
 void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, bool exited) {
-    std::optional<UnitRecord> found = m_store->get_unit(unit);
     std::lock_guard lock(m_runs_mutex);
     auto& run = m_runs[unit];
     const bool new_invocation = !status.invocation.empty() && status.invocation != run.invocation;
@@ -129,6 +128,13 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
         run.id = id ? *id : 0;
         run.invocation = status.invocation;
     }
+    if (exited && run.id > 0) {
+        (void)m_store->finish_run(run.id, realtime_usec(), status.exit_code, status.exit_signal,
+                                  status.result);
+        run = {};
+    }
+    std::lock_guard records_lock(m_records_mutex);
+    std::optional<UnitRecord> found = m_store->get_unit(unit);
     if (!found) return;  // removed from the desired state while it stopped
     UnitRecord record = *found;
     const bool state_changed = record.state != status.state || record.sub_state != status.sub_state;
@@ -143,10 +149,6 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
     record.main_pid = exited || !m_supervisor ? 0 : m_supervisor->main_host_pid(unit);
     if (!exited && m_supervisor) record.cgroup = m_supervisor->cgroups().locate(unit).display_path();
     (void)m_store->put_unit(record);
-    if (exited && run.id > 0) {
-        (void)m_store->finish_run(run.id, realtime_usec(), status.exit_code, status.exit_signal, status.result);
-        run = {};
-    }
     if (state_changed || exited) {
         EventRecord e;
         e.time_usec = realtime_usec();

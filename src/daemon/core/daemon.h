@@ -115,6 +115,10 @@ private:
     Result<std::shared_ptr<const unitfile::UnitSet>> load_commit(const std::string& commit);
     const unitfile::Unit* find_loaded(const std::string& name);
     std::mutex m_deploy_mutex;  // held while a deploy or a start/stop request changes units
+    // Held around every read-modify-write of a unit's row: the supervisor's event thread records states while
+    // a deploy or a request sets the commit, spec hash or hold, and neither may write back a stale copy of
+    // the other's fields (or bring back a row a deploy just deleted). Never held while waiting for a unit.
+    std::mutex m_records_mutex;
 };
 
 }  // namespace gitvisor::daemon

@@ -152,7 +152,9 @@ Result<bool> Daemon::start_unit(const std::string& name, const std::string& reas
     const int64_t timeout = timeout_usec(unit, "TimeoutStartSec", 90 * unitfile::kUsecPerSec);
     const int wait_ms = timeout < 0 ? 24 * 3600 * 1000 : static_cast<int>(timeout / 1000) + 1000;
     const std::optional<ExecStatus> status = m_supervisor->wait_started(name, wait_ms);
-    if (status && status->state == "failed") {
+    // A failed start either ends in `failed` or, with Restart=, waits to be tried again.
+    if (status &&
+        (status->state == "failed" || (status->sub_state == "auto-restart" && status->result != "success"))) {
         std::string why = "failed to start: " + status->result;
         if (!status->error.empty()) why += " at step " + status->failed_step + ": " + status->error;
         return Result<bool>::fail(why);
@@ -219,6 +221,7 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
             }
         });
     }
+    std::unique_lock records_lock(m_records_mutex);
     for (const PlanStep& s : plan.steps) {
         if (s.action == StepAction::Stop) {
             (void)m_store->delete_unit(s.unit);
@@ -244,6 +247,7 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
             (void)m_store->put_unit(*r);
         }
     }
+    records_lock.unlock();
     m_needs_start.clear();
     for (const auto& wave : plan.start_waves) {
         run_wave(wave, [&](const std::string& name) {

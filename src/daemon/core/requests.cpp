@@ -138,9 +138,12 @@ Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& req
             return fail(kExitNoSuchUnit, "no such unit '" + name + "' in the deployed commit");
     std::vector<std::string> errors;
     for (const std::string& name : names) {
-        UnitRecord record = *m_store->get_unit(name);
-        record.held_stopped = cmd == "stop";
-        (void)m_store->put_unit(record);
+        {
+            std::lock_guard records_lock(m_records_mutex);
+            UnitRecord record = *m_store->get_unit(name);
+            record.held_stopped = cmd == "stop";
+            (void)m_store->put_unit(record);
+        }
         if (cmd == "stop" || cmd == "restart") {
             if (Result<bool> r = stop_unit(name); !r) errors.push_back(name + ": " + r.error());
         }

@@ -129,7 +129,7 @@ Supervisor::Supervisor(Paths paths, CgroupManager cgroups, std::string exec_bina
     m_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = m_wake;
+    ev.data.u64 = static_cast<uint32_t>(m_wake);  // registration 0
     epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &ev);
     m_thread = std::thread([this] { loop(); });
 }
@@ -179,11 +179,13 @@ void Supervisor::watch(const std::string& unit, Process process) {
     std::lock_guard lock(m_mutex);
     for (int fd : {process.pidfd, process.socket}) {
         if (fd < 0) continue;
+        if (++m_registrations == 0) ++m_registrations;  // 0 is m_wake's
+        const uint32_t registration = m_registrations;
         epoll_event ev{};
         ev.events = EPOLLIN;
-        ev.data.fd = fd;
+        ev.data.u64 = (static_cast<uint64_t>(registration) << 32) | static_cast<uint32_t>(fd);
         epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
-        m_fd_owner[fd] = unit;
+        m_fd_owner[fd] = {unit, registration};
     }
     m_units[unit] = std::move(process);
 }
@@ -275,7 +277,9 @@ std::optional<ExecStatus> Supervisor::wait_started(const std::string& unit, int 
     std::unique_lock lock(m_mutex);
     m_changed.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
         auto it = m_units.find(unit);
-        return m_interrupted || it == m_units.end() || it->second.status.state != "activating";
+        if (m_interrupted || it == m_units.end()) return true;
+        const ExecStatus& s = it->second.status;
+        return s.sub_state == "auto-restart" || (s.state != "activating" && s.state != "deactivating");
     });
     auto it = m_units.find(unit);
     if (it != m_units.end()) return it->second.status;
@@ -361,22 +365,23 @@ void Supervisor::on_readable(const std::string& unit) {
     for (const ExecStatus& s : updates) m_listener(unit, s, false);
 }
 
+// The unit stays listed until its cgroup is gone and its end is recorded: whoever waits for it to be gone
+// (stop(), so a deploy) may start it again at once, into a cgroup of the same name, and then reads its state.
 void Supervisor::on_exit(const std::string& unit) {
     Process p;
     {
         std::lock_guard lock(m_mutex);
         auto it = m_units.find(unit);
         if (it == m_units.end()) return;
-        p = std::move(it->second);
-        m_units.erase(it);
-        for (int fd : {p.pidfd, p.socket}) {
-            if (fd < 0) continue;
-            epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
-            m_fd_owner.erase(fd);
-            close(fd);
+        for (int* fd : {&it->second.pidfd, &it->second.socket}) {
+            if (*fd < 0) continue;
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, *fd, nullptr);
+            m_fd_owner.erase(*fd);
+            close(*fd);
+            *fd = -1;
         }
+        p = it->second;
     }
-    if (p.child) waitpid(p.exec_pid, nullptr, 0);
     ExecStatus final = p.status;
     if (auto s = parse_exec_status(read_text(m_paths.status_file(unit)))) final = *s;
     if (final.state == "active" || final.state == "activating" || final.state == "deactivating") {
@@ -390,8 +395,15 @@ void Supervisor::on_exit(const std::string& unit) {
         p.cgroup.kill_all();
         (void)p.cgroup.remove();
     }
-    m_changed.notify_all();
     m_listener(unit, final, true);
+    {
+        std::lock_guard lock(m_mutex);
+        m_units.erase(unit);
+    }
+    // Reaped only now: while listed, its pid stays its own (a zombie), so a stop() that signals it hits
+    // nothing else.
+    if (p.child) waitpid(p.exec_pid, nullptr, 0);
+    m_changed.notify_all();
 }
 
 void Supervisor::loop() {
@@ -400,8 +412,9 @@ void Supervisor::loop() {
         const int n = epoll_wait(m_epoll, events, 32, -1);
         if (n < 0 && errno != EINTR) break;
         for (int i = 0; i < n; ++i) {
-            const int fd = events[i].data.fd;
-            if (fd == m_wake) {
+            const int fd = static_cast<int>(static_cast<uint32_t>(events[i].data.u64));
+            const uint32_t registration = static_cast<uint32_t>(events[i].data.u64 >> 32);
+            if (registration == 0 && fd == m_wake) {
                 std::lock_guard lock(m_mutex);
                 if (m_stopping) return;
                 continue;
@@ -411,8 +424,8 @@ void Supervisor::loop() {
             {
                 std::lock_guard lock(m_mutex);
                 auto owner = m_fd_owner.find(fd);
-                if (owner == m_fd_owner.end()) continue;
-                unit = owner->second;
+                if (owner == m_fd_owner.end() || owner->second.registration != registration) continue;
+                unit = owner->second.unit;
                 is_pidfd = m_units.count(unit) && m_units[unit].pidfd == fd;
             }
             if (is_pidfd) {

@@ -60,7 +60,9 @@ public:
     // `timeout_usec` plus a grace period. A unit that does not run is fine.
     Result<bool> stop(const std::string& unit, int64_t timeout_usec);
     Result<bool> kill(const std::string& unit, int signal, bool all);
-    // Waits until the unit has finished starting (not `activating`) or `timeout_ms` passed; the status then.
+    // Waits until the unit has finished starting or `timeout_ms` passed; the status then. A start has
+    // finished once the unit is neither activating nor deactivating, or waits to be restarted: a start that
+    // fails passes through `deactivating` (ExecStopPost=, killing what is left) on its way to `failed`.
     std::optional<ExecStatus> wait_started(const std::string& unit, int timeout_ms);
     // Takes over a gitvisor-exec left by an earlier gitvisord. False when `exec_pid` is not that unit's.
     bool adopt(const std::string& unit, pid_t exec_pid);
@@ -101,7 +103,15 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_changed;
     std::map<std::string, Process> m_units;
-    std::map<int, std::string> m_fd_owner;  // pidfd or socket -> unit
+    // pidfd or socket -> its unit, and the registration it belongs to. epoll events carry the registration
+    // beside the fd: an event read in the same batch as a unit's exit may name an fd number that was closed
+    // and already reused by the unit's next gitvisor-exec, and must not be taken for that one's.
+    struct FdOwner {
+        std::string unit;
+        uint32_t registration = 0;
+    };
+    std::map<int, FdOwner> m_fd_owner;
+    uint32_t m_registrations = 0;
     int m_epoll = -1;
     int m_wake = -1;  // eventfd: ends the loop
     bool m_stopping = false;
