@@ -110,6 +110,7 @@ private:
 
     // The unit set of the last commit loaded (deploys and start requests read units from it).
     std::string m_loaded_commit;
+    std::string m_loaded_subject;
     std::shared_ptr<const unitfile::UnitSet> m_loaded_set;
     std::map<std::string, std::string> m_loaded_texts;  // unit name -> its files' text, for `cat`
     Result<std::shared_ptr<const unitfile::UnitSet>> load_commit(const std::string& commit);

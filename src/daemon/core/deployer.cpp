@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -51,16 +52,18 @@ int64_t timeout_usec(const Unit* unit, const char* key, uint64_t fallback) {
     return v == unitfile::kInfinity ? -1 : static_cast<int64_t>(v);
 }
 
-// Runs `work` for every name of a wave, at most 64 at a time.
+// Runs `work` for every name of a wave on up to 64 threads, each taking the next name as soon as it is
+// done, so one slow unit does not hold back the rest.
 template <class Work>
 void run_wave(const std::vector<std::string>& wave, Work work) {
     constexpr size_t kParallel = 64;
-    for (size_t begin = 0; begin < wave.size(); begin += kParallel) {
-        std::vector<std::thread> threads;
-        for (size_t i = begin; i < std::min(wave.size(), begin + kParallel); ++i)
-            threads.emplace_back([&, i] { work(wave[i]); });
-        for (std::thread& t : threads) t.join();
-    }
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < std::min(wave.size(), kParallel); ++t)
+        threads.emplace_back([&] {
+            for (size_t i; (i = next.fetch_add(1)) < wave.size();) work(wave[i]);
+        });
+    for (std::thread& t : threads) t.join();
 }
 
 }  // namespace
@@ -121,6 +124,7 @@ Result<std::shared_ptr<const unitfile::UnitSet>> Daemon::load_commit(const std::
         m_loaded_texts[u.unit.name] = text;
     }
     m_loaded_commit = commit;
+    m_loaded_subject = tree->subject;
     m_loaded_set = set;
     return R::ok(set);
 }
@@ -183,10 +187,8 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     deployment.uid = request.uid;
     deployment.started_usec = realtime_usec();
     deployment.result = "in-progress";
-    auto tree_subject = repo::read_commit_tree(m_options.paths.repo, *tip);
-    if (tree_subject) deployment.subject = tree_subject->subject;
-
     auto set = load_commit(*tip);
+    if (set) deployment.subject = m_loaded_subject;
     if (!set || !(*set)->ok()) {
         deployment.result = "rejected";
         if (!set) {

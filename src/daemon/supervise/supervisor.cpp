@@ -170,7 +170,8 @@ int Supervisor::connect_control(const std::string& unit, int attempts) {
         if (fd < 0) return -1;
         if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
         close(fd);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        // gitvisor-exec listens within a few milliseconds of its start; poll briefly rather than sleep long.
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
     return -1;
 }
@@ -216,7 +217,7 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
     p.status.state = "activating";
     p.status.sub_state = "start";
     p.status.invocation = invocation;
-    p.socket = connect_control(unit.name, 2000);
+    p.socket = connect_control(unit.name, 20000);
     watch(unit.name, std::move(p));
     send(unit.name, "{\"op\":\"status\"}");
     return Result<pid_t>::ok(pid);
