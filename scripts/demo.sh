@@ -15,9 +15,12 @@ echo "== gitvisor verify examples/units"
 
 demo=$(mktemp -d /tmp/gitvisor-demo-XXXXXX)
 socket=$demo/run/control.sock
+cgroup_parent=$(basename "$demo")
 daemon_pid=
 cleanup() {
     if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+    # The units' cgroups are gone with them; the demo's parent folders are left empty: remove them too.
+    find /sys/fs/cgroup -maxdepth 8 -type d -name "$cgroup_parent" -exec rmdir {} + 2>/dev/null || true
     rm -rf "$demo"
 }
 trap cleanup EXIT
@@ -29,7 +32,8 @@ git -C "$demo/units" add -A
 git -C "$demo/units" -c user.name=gitvisor-demo -c user.email=demo@gitvisor.invalid commit -qm "Add the example units"
 
 "$bin/daemon/gitvisord" --repo "$demo/units" --state-dir "$demo/state" --run-dir "$demo/run" \
-    --exec-path "$bin/exec/gitvisor-exec" --foreground --stop-units-on-exit 2>"$demo/gitvisord.log" &
+    --exec-path "$bin/exec/gitvisor-exec" --cgroup-parent "$cgroup_parent" --foreground --stop-units-on-exit \
+    2>"$demo/gitvisord.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
     "$gitvisor" --socket "$socket" status web >/dev/null 2>&1 && break
