@@ -1,5 +1,7 @@
 #include "exec/spec.h"
 
+#include "common/enum_names.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,22 +17,6 @@
 
 namespace gitvisor::exec {
 namespace {
-
-template <class E, size_t N>
-const char* name_of(E value, const std::array<std::pair<E, const char*>, N>& table) {
-    for (const auto& [e, name] : table) {
-        if (e == value) return name;
-    }
-    return "?";
-}
-
-template <class E, size_t N>
-std::optional<E> value_of(std::string_view text, const std::array<std::pair<E, const char*>, N>& table) {
-    for (const auto& [e, name] : table) {
-        if (text == name) return e;
-    }
-    return std::nullopt;
-}
 
 constexpr std::array<std::pair<ServiceType, const char*>, 5> kServiceTypes{{
     {ServiceType::Simple, "simple"},

@@ -1,5 +1,7 @@
 #include "exec/status.h"
 
+#include "common/enum_names.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -44,22 +46,6 @@ constexpr std::array<std::pair<ServiceResult, const char*>, 7> kResults{{
     {ServiceResult::StartLimitHit, "start-limit-hit"},
     {ServiceResult::Resources, "resources"},
 }};
-
-template <class E, size_t N>
-const char* name_of(E value, const std::array<std::pair<E, const char*>, N>& table) {
-    for (const auto& [e, name] : table) {
-        if (e == value) return name;
-    }
-    return "?";
-}
-
-template <class E, size_t N>
-std::optional<E> value_of(std::string_view text, const std::array<std::pair<E, const char*>, N>& table) {
-    for (const auto& [e, name] : table) {
-        if (text == name) return e;
-    }
-    return std::nullopt;
-}
 
 bool write_all(int fd, std::string_view text) {
     while (!text.empty()) {
