@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -170,24 +171,25 @@ int Supervisor::connect_control(const std::string& unit, int attempts) {
         if (fd < 0) return -1;
         if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
         close(fd);
-        // gitvisor-exec listens within a few milliseconds of its start; poll briefly rather than sleep long.
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
     return -1;
 }
 
+void Supervisor::register_fd(const std::string& unit, int fd) {
+    if (++m_registrations == 0) ++m_registrations;  // 0 is m_wake's
+    const uint32_t registration = m_registrations;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = (static_cast<uint64_t>(registration) << 32) | static_cast<uint32_t>(fd);
+    epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
+    m_fd_owner[fd] = {unit, registration};
+}
+
 void Supervisor::watch(const std::string& unit, Process process) {
     std::lock_guard lock(m_mutex);
-    for (int fd : {process.pidfd, process.socket}) {
-        if (fd < 0) continue;
-        if (++m_registrations == 0) ++m_registrations;  // 0 is m_wake's
-        const uint32_t registration = m_registrations;
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = (static_cast<uint64_t>(registration) << 32) | static_cast<uint32_t>(fd);
-        epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
-        m_fd_owner[fd] = {unit, registration};
-    }
+    for (int fd : {process.pidfd, process.socket})
+        if (fd >= 0) register_fd(unit, fd);
     m_units[unit] = std::move(process);
 }
 
@@ -217,7 +219,7 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
     p.status.state = "activating";
     p.status.sub_state = "start";
     p.status.invocation = invocation;
-    p.socket = connect_control(unit.name, 20000);
+    p.socket = connect_control(unit.name, 2000);  // about a second; wait_started() keeps trying after that
     watch(unit.name, std::move(p));
     send(unit.name, "{\"op\":\"status\"}");
     return Result<pid_t>::ok(pid);
@@ -275,13 +277,40 @@ Result<bool> Supervisor::kill(const std::string& unit, int signal, bool all) {
 }
 
 std::optional<ExecStatus> Supervisor::wait_started(const std::string& unit, int timeout_ms) {
-    std::unique_lock lock(m_mutex);
-    m_changed.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-        auto it = m_units.find(unit);
-        if (m_interrupted || it == m_units.end()) return true;
-        const ExecStatus& s = it->second.status;
+    const auto started = [](const ExecStatus& s) {
         return s.sub_state == "auto-restart" || (s.state != "activating" && s.state != "deactivating");
-    });
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::unique_lock lock(m_mutex);
+    while (true) {
+        auto it = m_units.find(unit);
+        if (m_interrupted || it == m_units.end() || started(it->second.status)) break;
+        if (it->second.socket < 0) {
+            // No control connection yet (gitvisor-exec was slow to listen, e.g. on a loaded host): try again,
+            // and meanwhile read the status file it keeps, so a start is never waited for in the dark.
+            lock.unlock();
+            const int fd = connect_control(unit, 1);
+            const std::optional<ExecStatus> from_file = parse_exec_status(read_text(m_paths.status_file(unit)));
+            lock.lock();
+            it = m_units.find(unit);
+            if (it == m_units.end()) {
+                if (fd >= 0) close(fd);
+                break;
+            }
+            if (fd >= 0) {
+                register_fd(unit, fd);
+                it->second.socket = fd;
+                const std::string request = "{\"op\":\"status\"}\n";
+                (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+            }
+            if (from_file && !from_file->invocation.empty() && from_file->invocation == it->second.status.invocation)
+                it->second.status = *from_file;
+            if (started(it->second.status)) break;
+        }
+        const auto slice = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+        m_changed.wait_until(lock, slice);
+        if (std::chrono::steady_clock::now() >= deadline) break;
+    }
     auto it = m_units.find(unit);
     if (it != m_units.end()) return it->second.status;
     lock.unlock();

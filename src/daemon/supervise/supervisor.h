@@ -89,6 +89,7 @@ private:
 
     void loop();
     void watch(const std::string& unit, Process process);  // registers fds with the event loop
+    void register_fd(const std::string& unit, int fd);     // with m_mutex held
     void on_exit(const std::string& unit);
     void on_readable(const std::string& unit);
     int connect_control(const std::string& unit, int attempts);
