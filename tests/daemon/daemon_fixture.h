@@ -136,6 +136,13 @@ public:
         return s ? static_cast<pid_t>(s->getValue<int64_t>("main_pid")) : 0;
     }
 
+    // Whether the unit runs a main process other than `old`. One reading: on its way, a restart shows the old
+    // pid and then 0, which two readings could take for a new pid.
+    bool restarted(const std::string& unit, pid_t old) const {
+        const pid_t now = main_pid(unit);
+        return now > 0 && now != old;
+    }
+
     void write_unit(const std::string& name, const std::string& text) const { dir.write("units/" + name, text); }
 
     void commit(const std::string& message) const {

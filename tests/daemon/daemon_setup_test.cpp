@@ -94,7 +94,7 @@ TEST_CASE("gitvisord run by an unprivileged user runs units without namespaces a
     // Still supervised: a change restarts it.
     f.write_unit("a.service", kSleeper + "Environment=X=1\n");
     f.commit("change a");
-    REQUIRE(eventually([&] { return f.main_pid("a") > 0 && f.main_pid("a") != main; }));
+    REQUIRE(eventually([&] { return f.restarted("a", main); }));
     CHECK_FALSE(process_alive(main));
 }
 

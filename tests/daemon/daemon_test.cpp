@@ -73,7 +73,7 @@ TEST_CASE("a commit deploys: start, change, comment-only change, removal", "[dae
 
         f.write_unit("web.service", kSleeper + "Environment=VERSION=2\n");
         f.commit("change web");
-        REQUIRE(eventually([&] { return f.main_pid("web") > 0 && f.main_pid("web") != first; }));
+        REQUIRE(eventually([&] { return f.restarted("web", first); }));
         CHECK_FALSE(process_alive(first));
     }
     SECTION("removing the unit stops every process of it") {
@@ -85,7 +85,7 @@ TEST_CASE("a commit deploys: start, change, comment-only change, removal", "[dae
     }
     SECTION("kill -9 of the main process restarts it per Restart=") {
         kill(first, SIGKILL);
-        REQUIRE(eventually([&] { return f.main_pid("web") > 0 && f.main_pid("web") != first; }));
+        REQUIRE(eventually([&] { return f.restarted("web", first); }));
         CHECK(f.status_json("web")->getValue<int64_t>("restarts") == 1);
     }
 }
@@ -163,7 +163,7 @@ TEST_CASE("units outlive a killed daemon, and a new daemon re-adopts them", "[da
     CHECK(f.main_pid("a") == a);
     // Still supervised: a crash is restarted by gitvisor-exec, seen by the new daemon.
     kill(a, SIGKILL);
-    CHECK(eventually([&] { return f.main_pid("a") > 0 && f.main_pid("a") != a; }));
+    CHECK(eventually([&] { return f.restarted("a", a); }));
 }
 
 TEST_CASE("a caller without rights can read but not change", "[daemon]") {

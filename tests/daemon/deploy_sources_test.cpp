@@ -123,7 +123,7 @@ TEST_CASE("a git push into a bare repository deploys", "[daemon][repo]") {
 
     f.dir.write("work/web.service", sleeper("2"));
     push("change web");
-    REQUIRE(eventually([&] { return f.main_pid("web") > 0 && f.main_pid("web") != first; }));
+    REQUIRE(eventually([&] { return f.restarted("web", first); }));
     REQUIRE(version_of(f.main_pid("web")) == "2");
     CHECK(f.status_json("web")->getValue<std::string>("commit") == f.tip());
 }
@@ -152,7 +152,7 @@ TEST_CASE("commits written by libgit2 and refs kept only in packed-refs deploy",
     const std::string second = libgit2_commit(f.repo, {{"a.service", sleeper("2")}}, first, false);
     set_packed_ref(git_dir, second);
     REQUIRE(f.tip() == second);
-    REQUIRE(eventually([&] { return f.main_pid("a") > 0 && f.main_pid("a") != a1; }));
+    REQUIRE(eventually([&] { return f.restarted("a", a1); }));
     CHECK(f.status_json("a")->getValue<std::string>("commit") == second);
     REQUIRE(version_of(f.main_pid("a")) == "2");
     const pid_t a2 = f.main_pid("a");
@@ -161,7 +161,7 @@ TEST_CASE("commits written by libgit2 and refs kept only in packed-refs deploy",
     f.write_unit("a.service", sleeper("3"));
     f.commit("back to loose refs");
     REQUIRE(std::filesystem::exists(git_dir / "refs/heads/main"));
-    REQUIRE(eventually([&] { return f.main_pid("a") > 0 && f.main_pid("a") != a2; }));
+    REQUIRE(eventually([&] { return f.restarted("a", a2); }));
     CHECK(f.status_json("a")->getValue<std::string>("commit") == f.tip());
 }
 
