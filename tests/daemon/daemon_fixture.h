@@ -182,9 +182,9 @@ public:
         return out;
     }
 
-    // The commit the watched branch points at, as git sees it.
+    // The commit the watched branch points at, as git sees it (in a repository owned by anyone).
     std::string tip() const {
-        const CommandResult r = run(git() + " rev-parse refs/heads/main", repo);
+        const CommandResult r = run(git() + " -c safe.directory='*' rev-parse refs/heads/main", repo);
         return r.out.substr(0, r.out.find('\n'));
     }
 

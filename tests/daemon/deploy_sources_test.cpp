@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 #include <git2.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <map>
 
 #include "daemon_fixture.h"
@@ -125,6 +128,33 @@ TEST_CASE("a git push into a bare repository deploys", "[daemon][repo]") {
     push("change web");
     REQUIRE(eventually([&] { return f.restarted("web", first); }));
     REQUIRE(version_of(f.main_pid("web")) == "2");
+    CHECK(f.status_json("web")->getValue<std::string>("commit") == f.tip());
+}
+
+TEST_CASE("a bare repository owned by the user who pushes into it deploys", "[daemon][repo]") {
+    if (!is_root()) {
+        WARN("skipped: needs root to act as another user");
+        return;
+    }
+    DaemonFixture f;
+    // The usual set-up: the repository belongs to the user who pushes (over ssh, say); gitvisord runs as
+    // root.
+    chmod(f.dir.path().c_str(), 0755);
+    const std::filesystem::path home = f.dir / "home";
+    std::filesystem::create_directories(home);
+    REQUIRE(chown(home.c_str(), 65534, 65534) == 0);
+    const std::string as_pusher =
+        "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=" + shell_quote(home.string()) + " ";
+    f.repo = (home / "units.git").string();
+    REQUIRE(run(as_pusher + shell_quote(gitvisor_binary()) + " init --bare units.git", home).exit_code == 0);
+    f.start_daemon();
+    REQUIRE(run(as_pusher + git() + " clone -q units.git work", home).exit_code == 0);
+    f.dir.write("home/work/web.service", sleeper("1"));
+    const CommandResult pushed = run(as_pusher + git() + " add -A && " + as_pusher + git() +
+                                         " commit -qm web && " + as_pusher + git() + " push -q origin main",
+                                     home / "work");
+    REQUIRE(pushed.exit_code == 0);
+    REQUIRE(eventually([&] { return f.state("web") == "active/running"; }));
     CHECK(f.status_json("web")->getValue<std::string>("commit") == f.tip());
 }
 
