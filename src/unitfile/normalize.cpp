@@ -7,6 +7,7 @@
 #include "common/sha256.h"
 #include "unitfile/directives.h"
 #include "unitfile/setting_parser.h"
+#include "unitfile/unit_loader.h"
 
 namespace gitvisor::unitfile {
 namespace {
@@ -39,11 +40,6 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string>& defa
         return out;
     }();
     return defaults;
-}
-
-std::string implied_type(const Unit& unit) {
-    const auto* start = unit.get<std::vector<ExecCommand>>("Service", "ExecStart");
-    return start && !start->empty() ? "simple" : "oneshot";
 }
 
 std::string sections_to_json(const Unit& unit, bool drop_defaults) {

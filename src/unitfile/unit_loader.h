@@ -32,7 +32,9 @@ LoadedUnit load_unit(const std::string& name, const UnitFileText& main, const st
 // Service-level rules checked after merging (ExecStart= count per Type=, Restart= with oneshot, ...).
 void validate_service(const Unit& unit, Diagnostics& diagnostics);
 
-// Type= in effect: as set, else "simple" with an ExecStart=, else "oneshot".
+// Type= in effect: as set, else implied_type().
 std::string effective_type(const Unit& unit);
+// The Type= a unit has when it sets none: "simple" with an ExecStart=, else "oneshot".
+std::string implied_type(const Unit& unit);
 
 }  // namespace gitvisor::unitfile

@@ -19,9 +19,11 @@ SourceLine anchor(const Unit& unit, const char* key) {
 
 }  // namespace
 
+std::string implied_type(const Unit& unit) { return command_count(unit, "ExecStart") > 0 ? "simple" : "oneshot"; }
+
 std::string effective_type(const Unit& unit) {
     if (const auto* type = unit.get<std::string>("Service", "Type")) return *type;
-    return command_count(unit, "ExecStart") > 0 ? "simple" : "oneshot";
+    return implied_type(unit);
 }
 
 void validate_service(const Unit& unit, Diagnostics& diagnostics) {

@@ -95,9 +95,8 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const std::str
     spec.set("environment", env);
     spec.set("environment_files", strings(value_or_default(unit, "Service", "EnvironmentFile", std::vector<std::string>{})));
     spec.set("unset_environment", strings(value_or_default(unit, "Service", "UnsetEnvironment", std::vector<std::string>{})));
-    spec.set("user", value_or_default(unit, "Service", "User", std::string{}) == "root"
-                         ? std::string{}
-                         : value_or_default(unit, "Service", "User", std::string{}));
+    const std::string user = value_or_default(unit, "Service", "User", std::string{});
+    spec.set("user", user == "root" ? std::string{} : user);  // root: no credential change at all
     spec.set("group", value_or_default(unit, "Service", "Group", std::string{}));
     spec.set("supplementary_groups",
              strings(value_or_default(unit, "Service", "SupplementaryGroups", std::vector<std::string>{})));
