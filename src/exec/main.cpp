@@ -7,6 +7,8 @@
 //    child subreaper (PID 1 gets the orphans anyway).
 // 4. Open the status file's directory, the log and the control socket; then PrivateTmp= mounts (after,
 //    so that a private /tmp cannot hide those files from gitvisor-exec).
+//    A socket pair end passed as --control-fd is the daemon's first control connection: no waiting for
+//    the control socket to appear.
 // 5. Run the unit until it ends for good or is stopped; exit with the main process's status.
 
 #include <malloc.h>
@@ -26,19 +28,41 @@ void print_error(const std::string& message) {
     [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
+// A descriptor number above 2, or -1.
+int parse_fd(std::string_view text) {
+    int fd = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9' || fd > 100000) return -1;
+        fd = fd * 10 + (c - '0');
+    }
+    return text.empty() || fd < 3 ? -1 : fd;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace gitvisor::exec;
     reset_process_state();
 
+    // gitvisor-exec --spec PATH [--control-fd N]
     std::string spec_path;
-    if (argc == 3 && std::string_view(argv[1]) == "--spec") {
-        spec_path = argv[2];
-    } else if (argc == 2 && std::string_view(argv[1]).starts_with("--spec=")) {
-        spec_path = std::string_view(argv[1]).substr(7);
-    } else {
-        const std::string_view usage = "usage: gitvisor-exec --spec PATH\n";
+    int control_fd = -1;
+    bool usage_error = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--spec" && i + 1 < argc) {
+            spec_path = argv[++i];
+        } else if (arg.starts_with("--spec=")) {
+            spec_path = arg.substr(7);
+        } else if (arg == "--control-fd" && i + 1 < argc) {
+            control_fd = parse_fd(argv[++i]);
+            usage_error |= control_fd < 0;
+        } else {
+            usage_error = true;
+        }
+    }
+    if (spec_path.empty() || usage_error) {
+        const std::string_view usage = "usage: gitvisor-exec --spec PATH [--control-fd N]\n";
         [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, usage.data(), usage.size());
         return 2;
     }
@@ -50,7 +74,7 @@ int main(int argc, char** argv) {
         print_error("cannot read spec '" + spec_path + "': " + spec.error());
         return 1;
     }
-    close_inherited_fds();
+    close_inherited_fds(control_fd);
 
     SetupStep failed_step = SetupStep::None;
     int failed_errno = 0;
@@ -72,6 +96,7 @@ int main(int argc, char** argv) {
         print_error(opened.error());
         return 1;
     }
+    if (control_fd >= 0) supervisor.add_control_connection(control_fd);
     if (private_tmp && failed_step == SetupStep::None) {
         if (auto mounted = mount_private_tmp(own_mounts, &failed_errno); !mounted) {
             print_error(mounted.error());

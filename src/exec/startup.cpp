@@ -39,11 +39,20 @@ void reset_process_state() {
     }
 }
 
-void close_inherited_fds() {
+void close_inherited_fds(int keep) {
     // Nothing else is passed on purpose: a descriptor the daemon leaked, such as a listening socket or
     // its database, must not live on in every unit's supervisor.
-    if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
-        for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+    const auto close_range = [](unsigned first, unsigned last) {
+        if (first > last) return;
+        if (::syscall(SYS_close_range, first, last, 0U) != 0) {
+            for (unsigned fd = first; fd <= last && fd < 65536; ++fd) ::close(static_cast<int>(fd));
+        }
+    };
+    if (keep < 3) {
+        close_range(3, ~0U);
+    } else {
+        close_range(3, static_cast<unsigned>(keep) - 1);
+        close_range(static_cast<unsigned>(keep) + 1, ~0U);
     }
 }
 

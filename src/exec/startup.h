@@ -14,8 +14,9 @@ namespace gitvisor::exec {
 // that no pipe lands there.
 void reset_process_state();
 
-// Closes every descriptor above 2 (after the spec is read: it may come as /proc/self/fd/N).
-void close_inherited_fds();
+// Closes every descriptor above 2 but `keep` (-1: none), after the spec is read: it may come as
+// /proc/self/fd/N.
+void close_inherited_fds(int keep = -1);
 
 // Whether gitvisor-exec's mount namespace differs from its parent's. gitvisord clones it with
 // CLONE_NEWNS; without that, making "/" private and mounting /proc would change the daemon's view too.

@@ -52,6 +52,10 @@ public:
     // status and returns without starting anything.
     void fail_at_startup(SetupStep step, int error);
 
+    // A control connection made before gitvisor-exec started (`--control-fd`: the daemon's end of a
+    // socket pair), served like one accepted on the control socket. Call after open().
+    bool add_control_connection(int fd);
+
     // Runs the unit until it ends for good or is stopped; returns gitvisor-exec's exit status: the main
     // process's (128+N for a signal), or 0/1 when no main process ran.
     int run();
@@ -152,6 +156,7 @@ private:
 
     // supervisor_control.cpp: clients and status.
     void on_accept();
+    bool add_client(int fd);
     void on_client(uint32_t id, uint32_t events);
     void handle_request(Client& client, std::string_view line);
     std::string handle_kill(const JsonValue& request);

@@ -3,6 +3,7 @@
 // The control socket (docs/exec-protocol.md): one JSON object per line each way, requests answered in
 // order, state events pushed to every client; and the status file, written on every change.
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -38,16 +39,30 @@ void Supervisor::on_accept() {
             if (errno == EINTR) continue;
             return;  // EAGAIN, or a transient error (EMFILE...): the next connection tries again
         }
-        if (m_clients.size() >= kMaxClients) {
-            ::close(fd);
-            continue;
-        }
-        Client client;
-        client.id = m_next_id++;
-        client.fd.reset(fd);
-        watch(fd, EPOLLIN, Tag::Client, client.id);
-        m_clients.push_back(std::move(client));
+        add_client(fd);
     }
+}
+
+bool Supervisor::add_client(int fd) {
+    if (m_clients.size() >= kMaxClients) {
+        ::close(fd);
+        return false;
+    }
+    Client client;
+    client.id = m_next_id++;
+    client.fd.reset(fd);
+    watch(fd, EPOLLIN, Tag::Client, client.id);
+    m_clients.push_back(std::move(client));
+    return true;
+}
+
+bool Supervisor::add_control_connection(int fd) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        ::close(fd);
+        return false;
+    }
+    return add_client(fd);
 }
 
 void Supervisor::on_client(uint32_t id, uint32_t events) {

@@ -54,8 +54,6 @@ size_t skip_word(std::string_view text, size_t pos) {
     return pos;
 }
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
-
 bool read_decimal(std::string_view text, size_t& pos, uint64_t& value) {
     bool fits = true;
     value = 0;

@@ -14,6 +14,9 @@
 
 namespace gitvisor::unitfile {
 
+// Shared with values.cpp (values_internal.h declares it as well).
+std::string detail::quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
 using namespace detail;
 
 namespace {

@@ -493,7 +493,61 @@ TEST_CASE("run: a bad spec or bad arguments end gitvisor-exec at once") {
                                                        "': field 'restart': unknown value 'sometimes'\n");
     const std::string usage = exec_test::kExecBinary + " --bogus 2>" + dir.file("err");
     CHECK(WEXITSTATUS(std::system(usage.c_str())) == 2);
-    CHECK(exec_test::read_file(dir.file("err")) == "usage: gitvisor-exec --spec PATH\n");
+    CHECK(exec_test::read_file(dir.file("err")) == "usage: gitvisor-exec --spec PATH [--control-fd N]\n");
+    for (const char* bad : {"--control-fd 2", "--control-fd x", "--control-fd"}) {
+        const std::string line = exec_test::kExecBinary + " --spec " + dir.file("spec.json") + " " + bad + " 2>/dev/null";
+        CHECK(WEXITSTATUS(std::system(line.c_str())) == 2);
+    }
+}
+
+TEST_CASE("run: the --control-fd socket is a control connection from the first moment") {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.start(command({"sleep", "60"}));
+    exec_test::write_file(dir.file("spec.json"), spec.json(dir.path()));
+    int pair[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+    // The request is written before gitvisor-exec runs at all: it is read once the loop starts.
+    const std::string requests = "{\"op\":\"status\"}\n";
+    REQUIRE(::write(pair[0], requests.data(), requests.size()) == static_cast<ssize_t>(requests.size()));
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(pair[1], 7);
+        ::execl(exec_test::kExecBinary.c_str(), "gitvisor-exec", "--spec", dir.file("spec.json").c_str(),
+                "--control-fd", "7", nullptr);
+        ::_exit(127);
+    }
+    ::close(pair[1]);
+    struct Reaper {
+        pid_t pid;
+        int fd;
+        ~Reaper() {
+            ::close(fd);
+            if (pid <= 0) return;  // exited and reaped
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    } reaper{pid, pair[0]};
+    std::string received;
+    const auto read_until = [&](const std::string& text) {
+        return exec_test::eventually([&] {
+            pollfd waiting{pair[0], POLLIN, 0};
+            if (::poll(&waiting, 1, 50) > 0) {
+                char chunk[4096];
+                const ssize_t n = ::read(pair[0], chunk, sizeof chunk);
+                if (n > 0) received.append(chunk, static_cast<size_t>(n));
+            }
+            return received.find(text) != std::string::npos;
+        });
+    };
+    CHECK(read_until("\"state\":\"active\""));
+    const std::string stop = "{\"op\":\"stop\"}\n";
+    REQUIRE(::write(pair[0], stop.data(), stop.size()) == static_cast<ssize_t>(stop.size()));
+    CHECK(read_until("\"state\":\"inactive\""));
+    int status = -1;
+    CHECK(exec_test::eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }));
+    CHECK(WIFEXITED(status));
+    reaper.pid = -1;
 }
 
 TEST_CASE("run: a client that shuts down its side still gets its stop reply") {

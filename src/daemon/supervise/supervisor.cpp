@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,29 +41,59 @@ std::string read_text(const std::string& path) {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// Starts `argv` as PID 1 of new PID and mount namespaces when `isolate`, else as a plain child. Between the
-// clone and execve the child only makes async-signal-safe calls: gitvisord has threads.
-pid_t spawn(const std::vector<std::string>& args, bool isolate) {
+struct SpawnArgs {
+    char* const* argv;
+    int devnull;
+    int control;  // becomes the child's kControlFd, or -1
+};
+
+constexpr int kControlFd = 3;
+
+// The child's side of spawn(): it shares gitvisord's memory until execve, so it only resets its own
+// signal state, sets up its descriptors and executes.
+int spawn_child(void* data) {
+    const SpawnArgs* a = static_cast<const SpawnArgs*>(data);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+    if (a->devnull >= 0) {
+        dup2(a->devnull, STDIN_FILENO);
+        dup2(a->devnull, STDOUT_FILENO);
+    }
+    int first_closed = kControlFd;
+    if (a->control >= 0) {
+        if (dup2(a->control, kControlFd) < 0) _exit(127);  // the copy is not close-on-exec
+        first_closed = kControlFd + 1;
+    }
+    syscall(SYS_close_range, first_closed, ~0U, 0);
+    execv(a->argv[0], a->argv);
+    _exit(127);
+}
+
+// Starts `argv` as PID 1 of new PID and mount namespaces when `isolate`, else as a plain child, with
+// `control` (if >= 0) as its descriptor kControlFd. The child
+// shares gitvisord's memory until it executes (CLONE_VM | CLONE_VFORK, as posix_spawn does): copying the
+// page tables of a daemon with many threads and units would cost more than the rest of a start, and take
+// the memory map lock every other thread needs.
+pid_t spawn(const std::vector<std::string>& args, bool isolate, int control) {
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    const long flags = SIGCHLD | (isolate ? (CLONE_NEWPID | CLONE_NEWNS) : 0);
-    const pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0));
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, nullptr);
-        for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
-        if (devnull >= 0) {
-            dup2(devnull, STDIN_FILENO);
-            dup2(devnull, STDOUT_FILENO);
-        }
-        syscall(SYS_close_range, 3, ~0U, 0);
-        execv(argv[0], argv.data());
-        _exit(127);
+    SpawnArgs spawn_args{argv.data(), open("/dev/null", O_RDWR | O_CLOEXEC), control};
+    constexpr size_t kStack = 64 * 1024;
+    void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    pid_t pid = -1;
+    if (stack != MAP_FAILED) {
+        const int flags = SIGCHLD | CLONE_VM | CLONE_VFORK | (isolate ? (CLONE_NEWPID | CLONE_NEWNS) : 0);
+        pid = clone(spawn_child, static_cast<char*>(stack) + kStack, flags, &spawn_args);
+        const int saved = errno;
+        munmap(stack, kStack);
+        errno = saved;
     }
-    if (devnull >= 0) close(devnull);
+    if (spawn_args.devnull >= 0) close(spawn_args.devnull);
     return pid;
 }
 
@@ -209,8 +240,20 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
         return Result<pid_t>::fail(w.error());
     std::filesystem::remove(m_paths.status_file(unit.name), ec);
 
-    const pid_t pid = spawn({m_exec_binary, "--spec", m_paths.spec_file(unit.name)}, m_isolated);
-    if (pid < 0) return Result<pid_t>::fail("cannot start gitvisor-exec for '" + unit.name + "': " + errno_text());
+    // The first control connection is a socket pair made now, so no start waits for the socket file.
+    int pair[2] = {-1, -1};
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return Result<pid_t>::fail("cannot start gitvisor-exec for '" + unit.name + "': " + errno_text());
+    const pid_t pid = spawn({m_exec_binary, "--spec", m_paths.spec_file(unit.name), "--control-fd",
+                             std::to_string(kControlFd)},
+                            m_isolated, pair[1]);
+    const int spawn_errno = errno;
+    close(pair[1]);
+    if (pid < 0) {
+        close(pair[0]);
+        errno = spawn_errno;
+        return Result<pid_t>::fail("cannot start gitvisor-exec for '" + unit.name + "': " + errno_text());
+    }
     Process p;
     p.exec_pid = pid;
     p.child = true;
@@ -219,7 +262,7 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
     p.status.state = "activating";
     p.status.sub_state = "start";
     p.status.invocation = invocation;
-    p.socket = connect_control(unit.name, 2000);  // about a second; wait_started() keeps trying after that
+    p.socket = pair[0];
     watch(unit.name, std::move(p));
     send(unit.name, "{\"op\":\"status\"}");
     return Result<pid_t>::ok(pid);
