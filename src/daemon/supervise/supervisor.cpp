@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "daemon/supervise/atomic_file.h"
 #include "daemon/supervise/spec_builder.h"
@@ -166,12 +167,32 @@ Supervisor::Supervisor(Paths paths, CgroupManager cgroups, std::string exec_bina
     m_thread = std::thread([this] { loop(); });
 }
 
+template <class Done>
+bool Supervisor::wait_for_unit(std::unique_lock<std::mutex>& lock, const std::string& unit,
+                               std::chrono::steady_clock::time_point deadline, Done done) {
+    Waiters& waiters = m_waiters[unit];  // map nodes stay put while others come and go
+    ++waiters.count;
+    const bool result = waiters.changed.wait_until(lock, deadline, done);
+    if (--waiters.count == 0) m_waiters.erase(unit);
+    return result;
+}
+
+void Supervisor::notify(const std::string& unit) {
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_waiters.find(unit); it != m_waiters.end()) it->second.changed.notify_all();
+}
+
+void Supervisor::notify_all_waiters() {
+    std::lock_guard lock(m_mutex);
+    for (auto& [unit, waiters] : m_waiters) waiters.changed.notify_all();
+}
+
 void Supervisor::interrupt(bool on) {
     {
         std::lock_guard lock(m_mutex);
         m_interrupted = on;
     }
-    m_changed.notify_all();
+    notify_all_waiters();
 }
 
 Supervisor::~Supervisor() {
@@ -299,7 +320,7 @@ Result<bool> Supervisor::stop(const std::string& unit, int64_t timeout_usec) {
     const auto deadline = std::chrono::steady_clock::now() + grace +
                           (timeout_usec < 0 ? std::chrono::hours(24 * 365) : std::chrono::microseconds(timeout_usec) * 2);
     std::unique_lock lock(m_mutex);
-    if (m_changed.wait_until(lock, deadline, [&] { return m_interrupted || !m_units.count(unit); }))
+    if (wait_for_unit(lock, unit, deadline, [&] { return m_interrupted || !m_units.count(unit); }))
         return Result<bool>::ok(true);
     // It did not finish: kill the whole namespace (its PID 1 dying takes every process with it).
     ::kill(pid, SIGKILL);
@@ -307,7 +328,7 @@ Result<bool> Supervisor::stop(const std::string& unit, int64_t timeout_usec) {
     lock.unlock();
     cgroup.kill_all();
     lock.lock();
-    m_changed.wait_for(lock, grace, [&] { return !m_units.count(unit); });
+    wait_for_unit(lock, unit, std::chrono::steady_clock::now() + grace, [&] { return !m_units.count(unit); });
     return Result<bool>::ok(true);
 }
 
@@ -351,7 +372,8 @@ std::optional<ExecStatus> Supervisor::wait_started(const std::string& unit, int 
             if (started(it->second.status)) break;
         }
         const auto slice = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
-        m_changed.wait_until(lock, slice);
+        bool first = true;  // one wake-up, or the slice's end
+        wait_for_unit(lock, unit, slice, [&first] { return !std::exchange(first, false); });
         if (std::chrono::steady_clock::now() >= deadline) break;
     }
     auto it = m_units.find(unit);
@@ -434,7 +456,7 @@ void Supervisor::on_readable(const std::string& unit) {
             p.socket = -1;
         }
     }
-    if (!updates.empty()) m_changed.notify_all();
+    if (!updates.empty()) notify(unit);
     for (const ExecStatus& s : updates) m_listener(unit, s, false);
 }
 
@@ -476,7 +498,7 @@ void Supervisor::on_exit(const std::string& unit) {
     // Reaped only now: while listed, its pid stays its own (a zombie), so a stop() that signals it hits
     // nothing else.
     if (p.child) waitpid(p.exec_pid, nullptr, 0);
-    m_changed.notify_all();
+    notify(unit);
 }
 
 void Supervisor::loop() {

@@ -101,8 +101,21 @@ private:
     Listener m_listener;
     bool m_isolated = false;
 
+    // Waits for a change of `unit` (its status or its end) until `deadline` or `done()`; with m_mutex held
+    // through `lock`. Each unit has its own condition: a change wakes only the threads waiting for that
+    // unit, not every start of a 1,000-unit deploy.
+    template <class Done>
+    bool wait_for_unit(std::unique_lock<std::mutex>& lock, const std::string& unit,
+                       std::chrono::steady_clock::time_point deadline, Done done);
+    void notify(const std::string& unit);  // takes m_mutex
+    void notify_all_waiters();             // takes m_mutex
+
     std::mutex m_mutex;
-    std::condition_variable m_changed;
+    struct Waiters {
+        std::condition_variable changed;
+        int count = 0;
+    };
+    std::map<std::string, Waiters> m_waiters;
     std::map<std::string, Process> m_units;
     // pidfd or socket -> its unit, and the registration it belongs to. epoll events carry the registration
     // beside the fd: an event read in the same batch as a unit's exit may name an fd number that was closed
