@@ -1,6 +1,11 @@
-// gitvisor: the command-line tool (DESIGN §7). `init` and `verify` work offline; the other commands talk
-// to gitvisord over its control socket.
+// gitvisor: the command-line tool (DESIGN §7). The commands talk to gitvisord over its control socket;
+// `init` and `verify` work offline and are carried out by gitvisor-offline (src/cli/CMakeLists.txt).
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -46,6 +51,29 @@ std::string suggest(const std::string& word) {
     return best;
 }
 
+// gitvisor-offline beside this program (build tree), else in ../libexec/gitvisor (installed).
+std::string offline_program() {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    for (const std::filesystem::path& p : {self / "gitvisor-offline", self / "../libexec/gitvisor/gitvisor-offline"})
+        if (!ec && access(p.c_str(), X_OK) == 0) return p.lexically_normal().string();
+    return "/usr/libexec/gitvisor/gitvisor-offline";
+}
+
+int run_offline(const std::string& command, const std::vector<std::string>& args) {
+    const std::string program = offline_program();
+    std::vector<std::string> words = {program, command};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    std::cout.flush();
+    execv(program.c_str(), argv.data());
+    std::cerr << "gitvisor: error: cannot run '" << program << "' for '" << command << "': " << std::strerror(errno)
+              << "\n";
+    return gitvisor::kExitFailure;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,9 +100,9 @@ int main(int argc, char** argv) {
     args.erase(args.begin());
     if (command == "verify") {
         if (global.json) args.insert(args.begin(), "--json");
-        return cli::run_verify(args, std::cout, std::cerr);
+        return run_offline(command, args);
     }
-    if (command == "init") return cli::run_init(args, std::cout, std::cerr);
+    if (command == "init") return run_offline(command, args);
     if (command == "list") return cli::run_list(global, args, std::cout, std::cerr);
     if (command == "status") return cli::run_status(global, args, std::cout, std::cerr);
     if (command == "start" || command == "stop" || command == "restart")

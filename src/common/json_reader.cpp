@@ -1,8 +1,10 @@
 #include "common/json_reader.h"
 
+#include "common/json.h"
 #include "common/utf8.h"
 
 #include <charconv>
+#include <cmath>
 #include <exception>
 #include <new>
 #include <system_error>
@@ -393,6 +395,62 @@ Result<JsonValue> parse_json(std::string_view text) {
     } catch (const std::exception& error) {
         return Result<JsonValue>::fail(error.what());
     }
+}
+
+namespace {
+
+void write_value(const JsonValue& value, int indent, int depth, std::string& out) {
+    const auto newline = [&](int level) {
+        if (indent == 0) return;
+        out += '\n';
+        out.append(static_cast<size_t>(indent * level), ' ');
+    };
+    switch (value.type()) {
+        case JsonType::Null: out += "null"; return;
+        case JsonType::Bool: out += value.as_bool() ? "true" : "false"; return;
+        case JsonType::String: out += json_quote(value.as_string()); return;
+        case JsonType::Number: {
+            if (value.is_integer()) {
+                out += std::to_string(value.as_integer());
+            } else if (!std::isfinite(value.as_double())) {
+                out += "null";
+            } else {
+                char buffer[32];
+                const auto r = std::to_chars(buffer, buffer + sizeof buffer, value.as_double());
+                out.append(buffer, r.ptr);
+            }
+            return;
+        }
+        case JsonType::Array:
+        case JsonType::Object: {
+            const bool object = value.is_object();
+            out += object ? '{' : '[';
+            if (value.size() == 0) {
+                out += object ? '}' : ']';
+                return;
+            }
+            for (size_t i = 0; i < value.size(); ++i) {
+                if (i) out += ',';
+                newline(depth + 1);
+                if (object) {
+                    out += json_quote(value.keys()[i]);
+                    out += indent ? ": " : ":";
+                }
+                write_value(value.items()[i], indent, depth + 1, out);
+            }
+            newline(depth);
+            out += object ? '}' : ']';
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+std::string write_json(const JsonValue& value, int indent) {
+    std::string out;
+    write_value(value, indent, 0, out);
+    return out;
 }
 
 }  // namespace gitvisor

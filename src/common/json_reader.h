@@ -75,4 +75,9 @@ private:
 // Nesting deeper than 200 levels is refused.
 Result<JsonValue> parse_json(std::string_view text);
 
+// The value as JSON text: compact when `indent` is 0, else one member or element per line, indented by
+// `indent` spaces per level ("key": value). Integers are written exactly, other numbers in the shortest
+// form that reads back the same (non-finite ones as null).
+std::string write_json(const JsonValue& value, int indent = 0);
+
 }  // namespace gitvisor

@@ -133,3 +133,18 @@ TEST_CASE("json reader: accessors are neutral on a type mismatch") {
     CHECK(parse_ok("\"5\"").as_integer() == 0);
     CHECK(std::string(gitvisor::json_type_name(JsonType::Object)) == "an object");
 }
+
+TEST_CASE("json writer: compact and indented forms read back the same") {
+    const std::string text =
+        R"({"name":"web.service","pid":4242,"big":9007199254740993,"ratio":0.25,"ok":true,"none":null,)"
+        R"("list":[1,"two",[],{}],"nested":{"quote":"a \"b\"\n\u00e9"}})";
+    const JsonValue value = parse_ok(text);
+    CHECK(gitvisor::write_json(value) == text.substr(0, text.find("\\u00e9")) + "\u00e9\"}}");
+    const std::string pretty = gitvisor::write_json(value, 2);
+    CHECK(pretty.find("{\n  \"name\": \"web.service\",\n  \"pid\": 4242,") == 0);
+    CHECK(pretty.find("\"list\": [\n    1,\n    \"two\",\n    [],\n    {}\n  ]") != std::string::npos);
+    const JsonValue again = parse_ok(pretty);
+    CHECK(gitvisor::write_json(again) == gitvisor::write_json(value));
+    CHECK(again.find("big")->as_integer() == 9007199254740993);
+    CHECK(again.find("ratio")->as_double() == 0.25);
+}
