@@ -3,6 +3,8 @@
 // exit code (common/exit_codes.h); output goes to the given streams so tests can capture it.
 
 #include <iosfwd>
+
+#include "common/json_reader.h"
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ struct GlobalOptions {
     bool json = false;   // --json
 };
 
+// One log line of a `logs` stream: "2026-11-25T13:20:01.123456Z web.service[stderr]: text".
+void print_log_line(const JsonValue& line, bool with_unit, std::ostream& out);
+
 int run_verify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_init(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
@@ -24,5 +29,7 @@ int run_change(const std::string& verb, const GlobalOptions& g, const std::vecto
                std::ostream& out, std::ostream& err);
 int run_history(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_cat(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_logs(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_events(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace gitvisor::cli

@@ -148,10 +148,17 @@ int run_status(const GlobalOptions& g, const std::vector<std::string>& args, std
         return kExitSuccess;
     }
     const JsonValue& unit = member(*r, "unit");
+    const JsonValue& log = member(*r, "log");  // only for root and the gitvisor group
     if (g.json) {
-        print_json(unit, out);
+        JsonValue shown = unit;
+        if (log.is_array()) shown.add_member("log", log);
+        print_json(shown, out);
     } else {
         print_status(unit, out);
+        if (log.size() > 0) {
+            out << "\n";
+            for (const JsonValue& line : log.items()) print_log_line(line, true, out);
+        }
     }
     const std::string state = text(unit, "state");
     return state == "active" || state == "reloading" ? kExitSuccess : kExitNotActive;

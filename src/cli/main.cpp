@@ -25,6 +25,10 @@ constexpr const char* kUsage =
     "  start|stop|restart UNIT...          change units; stop holds a unit stopped across deploys\n"
     "  history [-n N]                      deploys, newest first, with their actions and errors\n"
     "  cat UNIT                            the unit's files as deployed\n"
+    "  logs [UNIT...] [-n N] [-f]          the units' output (all units when none is named), oldest first;\n"
+    "       [--since TIME] [--until TIME]  -f follows; TIME: 2026-11-25T13:20:01Z, \"2026-11-25 13:20\",\n"
+    "       [--invocation ID|-1]           today, yesterday, -5min, \"1h ago\"; -1: the previous run\n"
+    "  events [-n N] [-f]                  deploys, unit state changes and requests, oldest first\n"
     "  verify PATH...                      check unit files or folders of them\n"
     "  verify --repo PATH [--commit REV]   check the units of a commit (default HEAD)\n"
     "  verify --repo PATH --staged         check the units staged for the next commit\n"
@@ -34,7 +38,7 @@ constexpr const char* kUsage =
     "The daemon's socket: --socket, else $GITVISOR_SOCKET, else /run/gitvisor/control.sock.\n";
 
 const std::vector<std::string> kCommands = {"init", "list", "status", "start", "stop", "restart",
-                                            "history", "cat", "verify", "help"};
+                                            "history", "cat", "logs", "events", "verify", "help"};
 
 // The command that shares the longest prefix with `word` (at least 2 letters), for "did you mean".
 std::string suggest(const std::string& word) {
@@ -109,6 +113,8 @@ int main(int argc, char** argv) {
         return cli::run_change(command, global, args, std::cout, std::cerr);
     if (command == "history") return cli::run_history(global, args, std::cout, std::cerr);
     if (command == "cat") return cli::run_cat(global, args, std::cout, std::cerr);
+    if (command == "logs") return cli::run_logs(global, args, std::cout, std::cerr);
+    if (command == "events") return cli::run_events(global, args, std::cout, std::cerr);
     std::cerr << "gitvisor: error: unknown command '" << command << "'";
     if (const std::string s = suggest(command); !s.empty()) std::cerr << " (did you mean '" << s << "'?)";
     std::cerr << "\n" << kUsage;

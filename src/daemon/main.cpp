@@ -12,11 +12,13 @@
 #include <Poco/Util/ServerApplication.h>
 #include <git2.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "daemon/control/server.h"
 #include "daemon/core/daemon.h"
+#include "unitfile/values.h"
 
 namespace {
 
@@ -61,6 +63,8 @@ protected:
         setting("hostname", "NAME", "the name ConditionHost= matches (default: the host's)");
         setting("exec-path", "PATH", "the gitvisor-exec program");
         setting("cgroup-parent", "NAME", "the cgroup folder made for units (default gitvisor)");
+        setting("log-max-bytes", "SIZE", "a unit's log rotates past this size (default 16M; 0: never)");
+        setting("log-max-files", "N", "rotated log files kept per unit (default 4)");
         setting("config", "FILE", "settings file (default /etc/gitvisor/gitvisord.ini)");
         options.addOption(Option("foreground", "", "stay attached and log to stderr").required(false).binding(
             "gitvisord.foreground"));
@@ -111,6 +115,26 @@ protected:
         options.hostname = get("hostname", "");
         options.exec_binary = get("exec-path", find_exec_binary());
         options.cgroup_parent = get("cgroup-parent", options.cgroup_parent);
+        if (const std::string size = get("log-max-bytes", ""); !size.empty()) {
+            auto parsed = gitvisor::unitfile::parse_size(size, false, true);
+            if (!parsed) {
+                std::cerr << "gitvisord: error: invalid value '" << size << "' for log-max-bytes: " << parsed.error()
+                          << "\n";
+                return EXIT_CONFIG;
+            }
+            options.log.max_bytes = parsed->kind == gitvisor::unitfile::Limit::Kind::Value
+                                        ? static_cast<int64_t>(parsed->value)
+                                        : 0;
+        }
+        if (const std::string files = get("log-max-files", ""); !files.empty()) {
+            char* end = nullptr;
+            const long long n = std::strtoll(files.c_str(), &end, 10);
+            if (*end != '\0' || n < 0 || n > 1000) {
+                std::cerr << "gitvisord: error: invalid value '" << files << "' for log-max-files (0 to 1000)\n";
+                return EXIT_CONFIG;
+            }
+            options.log.max_files = n;
+        }
         // The flag sets its key to ""; the settings file says yes or no (true/false, on/off, 1/0).
         const std::string stop = config().getString("gitvisord.stop-units-on-exit", "no");
         try {
@@ -132,6 +156,9 @@ protected:
         if (auto listening = server.start(options.paths.control_socket(),
                                           [&](const auto& request, const auto& caller) {
                                               return daemon.handle(request, caller);
+                                          },
+                                          [&](const auto& request, const auto& caller, auto& stream) {
+                                              return daemon.handle_stream(request, caller, stream);
                                           });
             !listening) {
             std::cerr << "gitvisord: error: cannot start: " << listening.error() << "\n";

@@ -334,6 +334,7 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read("log_file", spec.log_file);
     fields.read("log_max_bytes", spec.log_max_bytes);
     fields.read("log_keep", spec.log_keep);
+    fields.read("log_marker", spec.log_marker);
     fields.read("status_file", spec.status_file);
     fields.read("control_socket", spec.control_socket);
     if (!fields.ok()) return Result<Spec>::fail(fields.error());

@@ -101,6 +101,7 @@ struct Spec {
     std::string log_file;                      // empty: output is read and dropped
     int64_t log_max_bytes = 16 * 1024 * 1024;  // rotate past this size; 0 = never
     int64_t log_keep = 4;                      // rotated files kept: <log_file>.1 (newest) ...
+    std::string log_marker;                    // written once as a `marker` line when the log opens
     std::string status_file;
     std::string control_socket;
 };

@@ -75,6 +75,8 @@ Result<bool> Supervisor::open() {
         std::string message = "gitvisor-exec: " + m_spec.unit + ": " + log.error() + "\n";
         [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message.data(), message.size());
     }
+    // Where this start begins in the log (a deploy, a `gitvisor restart`...): before any output of it.
+    if (!m_spec.log_marker.empty()) m_log.write_line("marker", m_status.invocation, m_spec.log_marker, realtime_usec());
 
     auto socket_path = open_parent(m_spec.control_socket);
     if (!socket_path) return Result<bool>::fail(socket_path.error());

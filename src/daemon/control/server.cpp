@@ -36,6 +36,14 @@ bool send_all(int fd, const std::string& data) {
 
 }  // namespace
 
+bool ResponseStream::send(const std::string& line) { return send_all(m_fd, line + "\n"); }
+
+bool ResponseStream::client_gone(int timeout_ms) const {
+    pollfd p{m_fd, POLLRDHUP, 0};
+    const int n = poll(&p, 1, timeout_ms);
+    return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
 bool may_change(int64_t uid, int64_t gid) {
     if (uid == 0) return true;
     group* g = getgrnam("gitvisor");
@@ -55,9 +63,10 @@ bool may_change(int64_t uid, int64_t gid) {
 
 ControlServer::~ControlServer() { stop(); }
 
-Result<bool> ControlServer::start(const std::string& path, Handler handler) {
+Result<bool> ControlServer::start(const std::string& path, Handler handler, StreamHandler stream_handler) {
     m_path = path;
     m_handler = std::move(handler);
+    m_stream_handler = std::move(stream_handler);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof addr.sun_path) return Result<bool>::fail("socket path too long: '" + path + "'");
@@ -150,7 +159,13 @@ void ControlServer::serve(int fd) {
             Poco::JSON::Object::Ptr response;
             try {
                 Poco::JSON::Parser parser;
-                response = m_handler(parser.parse(line).extract<Poco::JSON::Object::Ptr>(), caller);
+                const auto request = parser.parse(line).extract<Poco::JSON::Object::Ptr>();
+                ResponseStream stream(fd);
+                if (m_stream_handler && m_stream_handler(request, caller, stream)) {
+                    open = false;
+                    break;
+                }
+                response = m_handler(request, caller);
             } catch (const std::exception& e) {
                 response = new Poco::JSON::Object;
                 response->set("ok", false);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "daemon/control/response_stream.h"
 #include "daemon/core/daemon.h"
 
 namespace gitvisor::daemon {
@@ -18,6 +19,9 @@ namespace gitvisor::daemon {
 class ControlServer {
 public:
     using Handler = std::function<Poco::JSON::Object::Ptr(const Poco::JSON::Object::Ptr&, const Caller&)>;
+    // Answers a streamed request itself and returns true, or returns false for the plain handler. The
+    // connection is closed after a stream.
+    using StreamHandler = std::function<bool(const Poco::JSON::Object::Ptr&, const Caller&, ResponseStream&)>;
 
     ControlServer() = default;
     ~ControlServer();
@@ -25,7 +29,7 @@ public:
     ControlServer& operator=(const ControlServer&) = delete;
 
     // Binds `path` (a stale socket file is replaced; the file is world-connectable, rights are per request).
-    Result<bool> start(const std::string& path, Handler handler);
+    Result<bool> start(const std::string& path, Handler handler, StreamHandler stream_handler = {});
     void stop();
 
 private:
@@ -34,6 +38,7 @@ private:
 
     std::string m_path;
     Handler m_handler;
+    StreamHandler m_stream_handler;
     int m_listen = -1;
     int m_wake = -1;
     std::thread m_thread;

@@ -116,6 +116,8 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
     std::lock_guard lock(m_runs_mutex);
     auto& run = m_runs[unit];
     const bool new_invocation = !status.invocation.empty() && status.invocation != run.invocation;
+    // gitvisor-exec gave the unit a new invocation itself: Restart= at work.
+    const bool restarted = new_invocation && run.id > 0 && !exited;
     if (new_invocation && run.id > 0)
         (void)m_store->finish_run(run.id, realtime_usec(), std::nullopt, std::nullopt, "restarted");
     if (new_invocation && !exited) {
@@ -124,6 +126,7 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
         r.invocation = status.invocation;
         r.exec_pid = m_supervisor ? m_supervisor->exec_pid(unit) : 0;
         r.started_usec = realtime_usec();
+        if (std::optional<UnitRecord> u = m_store->get_unit(unit)) r.commit = u->commit;
         const Result<int64_t> id = m_store->start_run(r);
         run.id = id ? *id : 0;
         run.invocation = status.invocation;
@@ -149,17 +152,27 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
     record.main_pid = exited || !m_supervisor ? 0 : m_supervisor->main_host_pid(unit);
     if (!exited && m_supervisor) record.cgroup = m_supervisor->cgroups().locate(unit).display_path();
     (void)m_store->put_unit(record);
-    if (state_changed || exited) {
+    if (state_changed || exited || restarted) {
         EventRecord e;
         e.time_usec = realtime_usec();
         e.kind = "unit";
         e.unit = unit;
-        e.message = status.state + " (" + status.sub_state + ")";
+        e.message = restarted ? "restarted (restart " + std::to_string(status.restarts) + ", invocation " +
+                                    status.invocation + "): "
+                              : exited ? "exited: " : "";
+        e.message += status.state + " (" + status.sub_state + ")";
+        if (status.state == "failed" || (exited && status.result != "success")) e.message += " result " + status.result;
         if (record.main_pid > 0) e.message += " main pid " + std::to_string(record.main_pid);
-        if (status.exit_code) e.message += " exit code " + std::to_string(*status.exit_code);
-        if (status.exit_signal) e.message += " signal " + std::to_string(*status.exit_signal);
+        // How the main process ended, once it has.
+        const bool ended = exited || status.state == "failed" || status.sub_state == "auto-restart" ||
+                           status.sub_state == "exited" || status.sub_state == "dead";
+        if (ended && status.exit_signal && *status.exit_signal > 0) {
+            e.message += " signal " + std::to_string(*status.exit_signal);
+        } else if (ended && status.exit_code) {
+            e.message += " exit code " + std::to_string(*status.exit_code);
+        }
         if (!status.error.empty()) e.message += " failed at step " + status.failed_step + ": " + status.error;
-        (void)m_store->add_event(e);
+        record_event(e);
     }
 }
 

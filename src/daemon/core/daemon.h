@@ -12,6 +12,7 @@
 // At start-up, units whose gitvisor-exec still runs are re-adopted first; then the branch tip is deployed,
 // which after a daemon restart usually changes nothing.
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <condition_variable>
@@ -25,6 +26,7 @@
 #include <thread>
 
 #include "common/result.h"
+#include "daemon/control/response_stream.h"
 #include "daemon/core/paths.h"
 #include "daemon/repo/watcher.h"
 #include "daemon/state/state_store.h"
@@ -39,6 +41,7 @@ struct DaemonOptions {
     std::string exec_binary;  // gitvisor-exec
     std::string cgroup_parent = "gitvisor";  // the cgroup folder for units, under gitvisord's own cgroup
     bool stop_units_on_exit = false;
+    LogDefaults log;  // rotation of units' logs, unless their [X-Gitvisor] section says otherwise
 };
 
 // Who sent a control request (SO_PEERCRED).
@@ -62,6 +65,8 @@ public:
 
     // One control request (a JSON object) to one response object (DESIGN §7 fields).
     Poco::JSON::Object::Ptr handle(const Poco::JSON::Object::Ptr& request, const Caller& caller);
+    // `logs` and `events`, answered line by line on `stream` (streams.cpp); false for other requests.
+    bool handle_stream(const Poco::JSON::Object::Ptr& request, const Caller& caller, ResponseStream& stream);
 
     // Queues a deploy of the branch tip (or of `commit`) and, when `wait`, returns its deployment id.
     std::optional<int64_t> request_deploy(const std::string& trigger, int64_t uid, bool wait);
@@ -77,9 +82,16 @@ private:
     void deploy_loop();
     int64_t deploy_tip(const DeployRequest& request);
     void on_unit_change(const std::string& unit, const ExecStatus& status, bool exited);
-    Result<bool> start_unit(const std::string& name, const std::string& reason);
+    // `marker`: the line written into the unit's log where this start begins.
+    Result<bool> start_unit(const std::string& name, const std::string& reason, const std::string& marker);
     Result<bool> stop_unit(const std::string& name);
     void adopt_running_units();
+
+    void record_event(const EventRecord& event);  // stored, and passed on to `events -f`
+    void stream_logs(const Poco::JSON::Object::Ptr& request, const Caller& caller, ResponseStream& stream);
+    void stream_events(const Poco::JSON::Object::Ptr& request, const Caller& caller, ResponseStream& stream);
+    // The last `n` lines of the unit's log, for `status`.
+    Poco::JSON::Array::Ptr log_tail(const std::string& unit, size_t n);
 
     Poco::JSON::Object::Ptr unit_json(const UnitRecord& record);
     Poco::JSON::Object::Ptr deployment_json(const DeploymentRecord& deployment);
@@ -100,6 +112,10 @@ private:
     bool m_quit = false;
     std::thread m_deploy_thread;
     std::set<std::string> m_needs_start;  // units to start again at the next deploy (their exec vanished)
+
+    std::mutex m_events_mutex;
+    std::condition_variable m_events_changed;  // a new event was stored
+    int64_t m_last_event_id = 0;
 
     struct CurrentRun {
         int64_t id = 0;

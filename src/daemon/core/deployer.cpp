@@ -136,23 +136,25 @@ const Unit* Daemon::find_loaded(const std::string& name) {
     return nullptr;
 }
 
-Result<bool> Daemon::start_unit(const std::string& name, const std::string& reason) {
+Result<bool> Daemon::start_unit(const std::string& name, const std::string& reason, const std::string& marker) {
     std::optional<UnitRecord> record = m_store->get_unit(name);
     if (!record) return Result<bool>::fail("'" + name + "' is not in the deployed commit");
     if (auto loaded = load_commit(record->commit); !loaded) return Result<bool>::fail(loaded.error());
     const Unit* unit = find_loaded(name);
     if (!unit) return Result<bool>::fail("'" + name + "' is not in commit " + record->commit.substr(0, 7));
     if (m_supervisor->running(name)) return Result<bool>::ok(true);
-    const std::string invocation = new_invocation_id();
-    Result<pid_t> pid =
-        m_supervisor->start(*unit, cgroup_limits_of(*unit, physical_memory(), pid_max()), invocation);
+    StartContext context;
+    context.invocation = new_invocation_id();
+    context.log = m_options.log;
+    context.log_marker = marker;
+    Result<pid_t> pid = m_supervisor->start(*unit, cgroup_limits_of(*unit, physical_memory(), pid_max()), context);
     if (!pid) return Result<bool>::fail(pid.error());
     EventRecord e;
     e.time_usec = realtime_usec();
     e.kind = "unit";
     e.unit = name;
     e.message = "starting (" + reason + "), gitvisor-exec pid " + std::to_string(*pid);
-    (void)m_store->add_event(e);
+    record_event(e);
     const int64_t timeout = timeout_usec(unit, "TimeoutStartSec", 90 * unitfile::kUsecPerSec);
     const int wait_ms = timeout < 0 ? 24 * 3600 * 1000 : static_cast<int>(timeout / 1000) + 1000;
     const std::optional<ExecStatus> status = m_supervisor->wait_started(name, wait_ms);
@@ -189,6 +191,15 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     deployment.result = "in-progress";
     auto set = load_commit(*tip);
     if (set) deployment.subject = m_loaded_subject;
+    const auto deploy_event = [&](const std::string& message) {
+        EventRecord e;
+        e.time_usec = realtime_usec();
+        e.uid = request.uid;
+        e.kind = "deploy";
+        e.message = message;
+        record_event(e);
+    };
+    const std::string what = tip->substr(0, 7) + " (" + request.trigger + "): " + deployment.subject;
     if (!set || !(*set)->ok()) {
         deployment.result = "rejected";
         if (!set) {
@@ -200,6 +211,9 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
         deployment.finished_usec = realtime_usec();
         const Result<int64_t> id = m_store->begin_deployment(deployment);
         std::cerr << "gitvisord: rejected " << tip->substr(0, 7) << " (" << deployment.errors.size() << " error(s))\n";
+        const DeploymentError& first = deployment.errors.empty() ? DeploymentError{} : deployment.errors.front();
+        deploy_event("rejected " + what + "; " + std::to_string(deployment.errors.size()) + " error(s), first: " +
+                     first.file + (first.line > 0 ? ":" + std::to_string(first.line) : "") + ": " + first.message);
         return id ? *id : 0;
     }
 
@@ -212,6 +226,7 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     for (const PlanStep& s : plan.steps) deployment.actions.push_back({s.unit, step_action_name(s.action), s.reason, ""});
     const Result<int64_t> id = m_store->begin_deployment(deployment);
     deployment.id = id ? *id : 0;
+    deploy_event("started " + what + "; " + std::to_string(plan.steps.size()) + " action(s)");
 
     std::mutex results_mutex;
     std::map<std::string, std::string> failures;
@@ -251,9 +266,10 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     }
     records_lock.unlock();
     m_needs_start.clear();
+    const std::string marker = "-- deployed " + tip->substr(0, 7) + ": " + deployment.subject + " --";
     for (const auto& wave : plan.start_waves) {
         run_wave(wave, [&](const std::string& name) {
-            if (Result<bool> r = start_unit(name, plan.find(name)->reason); !r) {
+            if (Result<bool> r = start_unit(name, plan.find(name)->reason, marker); !r) {
                 std::lock_guard lock(results_mutex);
                 failures[name] = r.error();
             }
@@ -269,6 +285,10 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     (void)m_store->set_applied_commit(*tip);
     std::cerr << "gitvisord: " << deployment.result << " " << tip->substr(0, 7) << " (" << plan.steps.size()
               << " action(s))\n";
+    std::string outcome = deployment.result + " " + what + "; " + std::to_string(plan.steps.size()) + " action(s) in " +
+                          std::to_string((*deployment.finished_usec - deployment.started_usec) / 1000) + " ms";
+    for (const auto& [unit, why] : failures) outcome += "; " + unit + ": " + why;
+    deploy_event(outcome);
     return deployment.id;
 }
 

@@ -148,7 +148,9 @@ Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& req
             if (Result<bool> r = stop_unit(name); !r) errors.push_back(name + ": " + r.error());
         }
         if (cmd == "start" || cmd == "restart") {
-            if (Result<bool> r = start_unit(name, cmd); !r) errors.push_back(name + ": " + r.error());
+            const std::string marker = "-- " + std::string(cmd == "start" ? "started" : "restarted") + " by `gitvisor " +
+                                       cmd + "` (uid " + std::to_string(caller.uid) + ") --";
+            if (Result<bool> r = start_unit(name, cmd, marker); !r) errors.push_back(name + ": " + r.error());
         }
     }
     if (!errors.empty()) {
@@ -181,6 +183,8 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
             response = ok();
             response->set("unit", unit_json(*r));
             if (cmd == "cat") response->set("text", r->unit_text);
+            // The last lines of its log, as `systemctl status` shows them, for those who may read logs.
+            if (cmd == "status" && caller.may_change) response->set("log", log_tail(name, 10));
         }
     } else if (cmd == "history") {
         response = ok();
@@ -204,7 +208,7 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
     }
     e.unit = names.empty() ? "" : names.front();
     e.message = cmd + (response->getValue<bool>("ok") ? ": ok" : ": " + response->getValue<std::string>("error"));
-    (void)m_store->add_event(e);
+    record_event(e);
     return response;
 }
 

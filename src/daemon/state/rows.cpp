@@ -54,6 +54,7 @@ RunRecord read_run(const SqliteStatement& stmt) {
     run.exit_code = c.optional_integer();
     run.exit_signal = c.optional_integer();
     run.result = c.text();
+    run.commit = c.text();
     return run;
 }
 

@@ -16,7 +16,7 @@ inline constexpr const char* kSelectUnit =
 
 inline constexpr const char* kSelectRun =
     "SELECT id, unit, invocation, exec_pid, main_pid, started_usec, ended_usec, exit_code, exit_signal, "
-    "result FROM runs";
+    "result, commit_id FROM runs";
 
 inline constexpr const char* kSelectDeployment =
     "SELECT id, commit_id, subject, trigger_kind, uid, result, started_usec, finished_usec FROM deployments";

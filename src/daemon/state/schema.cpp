@@ -98,6 +98,10 @@ CREATE TABLE events (
     message   TEXT NOT NULL
 );
 )sql"},
+    // The commit whose version of the unit a run ran: `logs --json` gives it for every line.
+    {2, R"sql(
+ALTER TABLE runs ADD COLUMN commit_id TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr bool versions_are_consecutive() {

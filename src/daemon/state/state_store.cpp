@@ -45,6 +45,7 @@ public:
     std::vector<DeploymentRecord> interrupt_unfinished() override;
     Result<int64_t> add_event(const EventRecord& event) override;
     std::vector<EventRecord> events_since(int64_t after_id, int limit) override;
+    std::vector<EventRecord> latest_events(int limit) override;
 
 private:
     // Runs `body` (returning Result<T>) in one write transaction. A failure of BEGIN, of the body or of
@@ -164,10 +165,10 @@ Result<int64_t> SqliteStateStore::start_run(const RunRecord& run) {
         auto stmt = SqliteStatement::prepare(
             m_db,
             "INSERT INTO runs (unit, invocation, exec_pid, main_pid, started_usec, ended_usec, exit_code, "
-            "exit_signal, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+            "exit_signal, result, commit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
         if (!stmt) return Result<int64_t>::fail(stmt.error());
         stmt->bind_all(run.unit, run.invocation, run.exec_pid, run.main_pid, run.started_usec, run.ended_usec,
-                       run.exit_code, run.exit_signal, run.result);
+                       run.exit_code, run.exit_signal, run.result, run.commit);
         if (auto inserted = stmt->run(); !inserted) return Result<int64_t>::fail(inserted.error());
         return Result<int64_t>::ok(m_db.last_insert_rowid());
     });
@@ -299,6 +300,15 @@ std::vector<EventRecord> SqliteStateStore::events_since(int64_t after_id, int li
     auto stmt = prepare_select(m_db, kSelectEvent, "WHERE id > ?1 ORDER BY id LIMIT ?2");
     if (!stmt) return {};
     stmt->bind_all(after_id, sql_limit(limit));
+    return read_all<EventRecord>(*stmt, read_event);
+}
+
+std::vector<EventRecord> SqliteStateStore::latest_events(int limit) {
+    std::lock_guard lock(m_mutex);
+    const std::string newest = std::string(kSelectEvent) + " ORDER BY id DESC LIMIT ?1";
+    auto stmt = SqliteStatement::prepare(m_db, ("SELECT * FROM (" + newest + ") ORDER BY id").c_str());
+    if (!stmt) return {};
+    stmt->bind_all(sql_limit(limit));
     return read_all<EventRecord>(*stmt, read_event);
 }
 

@@ -44,6 +44,7 @@ struct RunRecord {
     std::optional<int64_t> exit_code;
     std::optional<int64_t> exit_signal;
     std::string result;  // "", success, exit-code, signal, timeout, start-limit-hit, ...
+    std::string commit;  // the commit that deployed the unit's version this run ran
 };
 
 struct DeploymentError {
@@ -90,7 +91,7 @@ public:
     static Result<std::unique_ptr<StateStore>> open(const std::string& path);
     virtual ~StateStore() = default;
 
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
     virtual int schema_version() = 0;
 
     // Units of the applied desired state.
@@ -118,6 +119,8 @@ public:
 
     virtual Result<int64_t> add_event(const EventRecord& event) = 0;
     virtual std::vector<EventRecord> events_since(int64_t after_id, int limit) = 0;  // oldest first
+    // The last `limit` events (by id; ids are never reused), oldest first.
+    virtual std::vector<EventRecord> latest_events(int limit) = 0;
 };
 
 }  // namespace gitvisor::daemon

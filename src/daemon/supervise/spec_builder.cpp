@@ -74,12 +74,11 @@ CgroupLimits cgroup_limits_of(const Unit& unit, uint64_t physical_memory, uint64
     return limits;
 }
 
-std::string build_exec_spec(const Unit& unit, const Paths& paths, const std::string& invocation,
-                            const std::vector<std::string>& cgroup_procs) {
+std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartContext& start) {
     Object spec(Poco::JSON_PRESERVE_KEY_ORDER);
     spec.set("version", 1);
     spec.set("unit", unit.name);
-    spec.set("invocation", invocation);
+    spec.set("invocation", start.invocation);
     spec.set("type", effective_type(unit));
     for (const auto& [field, key] : std::vector<std::pair<const char*, const char*>>{
              {"exec_condition", "ExecCondition"}, {"exec_start_pre", "ExecStartPre"}, {"exec_start", "ExecStart"},
@@ -143,8 +142,14 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const std::str
     spec.set("send_sigkill", value_or_default(unit, "Service", "SendSIGKILL", true));
     spec.set("send_sighup", value_or_default(unit, "Service", "SendSIGHUP", false));
 
-    spec.set("cgroup_procs", strings(cgroup_procs));
+    spec.set("cgroup_procs", strings(start.cgroup_procs));
     spec.set("log_file", paths.log_file(unit.name));
+    int64_t log_max_bytes = start.log.max_bytes;
+    if (const Limit* limit = unit.get<Limit>("X-Gitvisor", "LogMaxBytes"))
+        log_max_bytes = limit->kind == Limit::Kind::Value ? static_cast<int64_t>(limit->value) : 0;
+    spec.set("log_max_bytes", log_max_bytes);
+    spec.set("log_keep", value_or_default(unit, "X-Gitvisor", "LogMaxFiles", start.log.max_files));
+    if (!start.log_marker.empty()) spec.set("log_marker", start.log_marker);
     spec.set("status_file", paths.status_file(unit.name));
     spec.set("control_socket", paths.exec_socket(unit.name));
     std::ostringstream out;

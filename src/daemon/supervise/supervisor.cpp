@@ -245,7 +245,7 @@ void Supervisor::watch(const std::string& unit, Process process) {
     m_units[unit] = std::move(process);
 }
 
-Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& limits, const std::string& invocation) {
+Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& limits, StartContext context) {
     if (running(unit.name)) return Result<pid_t>::fail("cannot start '" + unit.name + "': it is running");
     std::error_code ec;
     std::filesystem::create_directories(m_paths.unit_dir(unit.name), ec);
@@ -256,7 +256,8 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
         if (!made) return Result<pid_t>::fail(made.error());
         cgroup = *made;
     }
-    const std::string spec = build_exec_spec(unit, m_paths, invocation, cgroup.procs_files());
+    context.cgroup_procs = cgroup.procs_files();
+    const std::string spec = build_exec_spec(unit, m_paths, context);
     if (Result<bool> w = write_file_atomically(m_paths.spec_file(unit.name), spec); !w)
         return Result<pid_t>::fail(w.error());
     std::filesystem::remove(m_paths.status_file(unit.name), ec);
@@ -282,7 +283,7 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
     p.cgroup = cgroup;
     p.status.state = "activating";
     p.status.sub_state = "start";
-    p.status.invocation = invocation;
+    p.status.invocation = context.invocation;
     p.socket = pair[0];
     watch(unit.name, std::move(p));
     send(unit.name, "{\"op\":\"status\"}");

@@ -20,6 +20,7 @@
 #include "common/result.h"
 #include "daemon/cgroup/cgroup.h"
 #include "daemon/core/paths.h"
+#include "daemon/supervise/spec_builder.h"
 #include "unitfile/unit.h"
 
 namespace gitvisor::daemon {
@@ -55,7 +56,7 @@ public:
     const CgroupManager& cgroups() const { return m_cgroups; }
 
     // Writes the spec, makes the cgroup, starts gitvisor-exec and connects to it. Returns its host pid.
-    Result<pid_t> start(const unitfile::Unit& unit, const CgroupLimits& limits, const std::string& invocation);
+    Result<pid_t> start(const unitfile::Unit& unit, const CgroupLimits& limits, StartContext context);
     // Asks the unit's gitvisor-exec to stop and waits until it is gone; SIGKILLs its namespace after
     // `timeout_usec` plus a grace period. A unit that does not run is fine.
     Result<bool> stop(const std::string& unit, int64_t timeout_usec);

@@ -76,7 +76,7 @@ TEST_CASE("a state database of a newer schema version is refused and left as it 
     { RawDb(path).exec("PRAGMA user_version = 99"); }
     check_refused(path,
                   "cannot open state database '" + path +
-                      "': its schema version 99 is newer than the version 1 this gitvisord knows (a newer "
+                      "': its schema version 99 is newer than the version " + std::to_string(StateStore::kSchemaVersion) + " this gitvisord knows (a newer "
                       "gitvisord wrote it); it is left as it is");
     RawDb raw(path);
     CHECK(raw.integer("PRAGMA user_version") == 99);
@@ -124,4 +124,24 @@ TEST_CASE("an empty file becomes a state database", "[state][schema]") {
     { std::ofstream out(path); }
     auto store = open_store(path);
     CHECK(store->schema_version() == StateStore::kSchemaVersion);
+}
+
+TEST_CASE("a version 1 database is migrated with its runs kept and their commit empty", "[state][schema]") {
+    TempDir dir;
+    const std::string path = dir.file("state.db");
+    {
+        auto store = open_store(path);
+        RawDb raw(path);
+        // Back to what version 1 had: runs without commit_id.
+        raw.exec("ALTER TABLE runs DROP COLUMN commit_id");
+        raw.exec("INSERT INTO runs (unit, invocation, exec_pid, main_pid, started_usec, result) "
+                 "VALUES ('web.service', 'inv-1', 10, 11, 5, '')");
+        raw.exec("PRAGMA user_version = 1");
+    }
+    auto store = open_store(path);
+    CHECK(store->schema_version() == 2);
+    const auto runs = store->runs_of("web.service", 10);
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].invocation == "inv-1");
+    CHECK(runs[0].commit.empty());
 }

@@ -71,6 +71,7 @@ RunRecord sample_run(const std::string& unit, int64_t started_usec) {
     run.exec_pid = 200;
     run.main_pid = 201;
     run.started_usec = started_usec;
+    run.commit = "c0ffee" + std::to_string(started_usec);
     return run;
 }
 
@@ -178,6 +179,7 @@ TEST_CASE("runs round trip, newest first, per unit and limited", "[state]") {
     const RunRecord& unfinished = runs[0];
     CHECK(unfinished.unit == "web.service");
     CHECK(unfinished.invocation == "inv-30");
+    CHECK(unfinished.commit == "c0ffee30");
     CHECK(unfinished.exec_pid == 200);
     CHECK(unfinished.main_pid == 201);
     CHECK(unfinished.started_usec == 30);
@@ -323,6 +325,8 @@ TEST_CASE("events come oldest first after an id, limited", "[state]") {
     CHECK(ids(store->events_since(0, 2)) == std::vector<int64_t>{added[0], added[1]});
     CHECK(ids(store->events_since(added[2], 10)) == std::vector<int64_t>{added[3], added[4]});
     CHECK(store->events_since(added[4], 10).empty());
+    CHECK(ids(store->latest_events(2)) == std::vector<int64_t>{added[3], added[4]});
+    CHECK(ids(store->latest_events(0)) == added);
 
     auto events = store->events_since(0, 1);
     REQUIRE(events.size() == 1);
