@@ -163,6 +163,33 @@ Result<std::string> resolve_branch(const std::string& repo_path, const std::stri
     return Result<std::string>::ok(hex);
 }
 
+std::vector<CommitSummary> commits_between(const std::string& repo_path, const std::string& ancestor,
+                                           const std::string& tip, size_t limit) {
+    git_oid ancestor_id;
+    git_oid tip_id;
+    if (git_oid_fromstr(&ancestor_id, ancestor.c_str()) != 0 || git_oid_fromstr(&tip_id, tip.c_str()) != 0) return {};
+    Result<RepoPtr> opened = open_repository(repo_path);
+    if (!opened) return {};
+    std::vector<CommitSummary> newest_first;
+    git_commit* raw = nullptr;
+    if (git_commit_lookup(&raw, opened->get(), &tip_id) != 0) return {};
+    CommitPtr commit(raw);
+    for (size_t walked = 0; walked <= limit; ++walked) {
+        if (git_commit_parentcount(commit.get()) == 0) return {};  // the root, without meeting `ancestor`
+        git_commit* raw_parent = nullptr;
+        if (git_commit_parent(&raw_parent, commit.get(), 0) != 0) return {};
+        commit.reset(raw_parent);
+        if (git_oid_equal(git_commit_id(commit.get()), &ancestor_id)) {
+            return {newest_first.rbegin(), newest_first.rend()};
+        }
+        char hex[GIT_OID_HEXSZ + 1] = {};
+        git_oid_tostr(hex, sizeof hex, git_commit_id(commit.get()));
+        const char* summary = git_commit_summary(commit.get());
+        newest_first.push_back({hex, summary ? summary : ""});
+    }
+    return {};
+}
+
 Result<std::string> git_dir(const std::string& repo_path) {
     Result<RepoPtr> opened = open_repository(repo_path);
     if (!opened) return Result<std::string>::fail(opened.error());

@@ -38,6 +38,16 @@ Result<std::string> resolve_branch(const std::string& repo_path, const std::stri
 // The repository's git directory (the repository itself when bare, else its .git), with a trailing '/'.
 Result<std::string> git_dir(const std::string& repo_path);
 
+struct CommitSummary {
+    std::string commit;   // full hex id
+    std::string subject;  // first line of the message
+};
+// The commits after `ancestor` up to `tip`, both excluded, along first parents, oldest first: those a
+// deploy of `tip` skips. Empty when `ancestor` is not a first-parent ancestor within `limit` commits (a
+// force-push, an unrelated history), or either is "" or unknown.
+std::vector<CommitSummary> commits_between(const std::string& repo_path, const std::string& ancestor,
+                                           const std::string& tip, size_t limit);
+
 }  // namespace gitvisor::repo
 
 namespace gitvisor::repo {

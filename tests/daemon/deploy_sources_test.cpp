@@ -2,6 +2,8 @@
 // live only in packed-refs, and commits that arrive faster than deploys run.
 
 #include <catch2/catch.hpp>
+
+#include <set>
 #include <git2.h>
 
 #include <sys/stat.h>
@@ -222,12 +224,21 @@ TEST_CASE("commits in quick succession end on the newest tip", "[daemon][repo]")
     };
     REQUIRE(eventually(settled, 30));
 
-    // Every deploy finished and applied; the newest is of the tip.
+    // Every deploy finished and applied; the newest is of the tip. Each commit is in the history once: deployed,
+    // or skipped for a newer one (superseded).
     const auto history = f.cli_json("history -n 100").extract<Poco::JSON::Array::Ptr>();
     INFO(f.cli("history -n 100").out);
     CHECK(history->getObject(0)->getValue<std::string>("commit") == tip);
-    for (size_t i = 0; i < history->size(); ++i)
-        CHECK(history->getObject(i)->getValue<std::string>("result") == "applied");
+    std::set<std::string> commits;
+    for (size_t i = 0; i < history->size(); ++i) {
+        const std::string result = history->getObject(i)->getValue<std::string>("result");
+        CHECK((result == "applied" || result == "superseded"));
+        commits.insert(history->getObject(i)->getValue<std::string>("commit"));
+    }
+    CHECK(history->getObject(0)->getValue<std::string>("result") == "applied");
+    // The six commits and the first, empty one of `gitvisor init` (deployed at start-up).
+    CHECK(commits.size() == history->size());
+    CHECK(history->size() == kCommits + 1);
     const auto list = f.cli_json("list").extract<Poco::JSON::Array::Ptr>();
     REQUIRE(list->size() == units.size());
     for (size_t i = 0; i < list->size(); ++i) {
@@ -250,4 +261,28 @@ TEST_CASE("commits in quick succession end on the newest tip", "[daemon][repo]")
     }
     INFO(Catch::Detail::stringify(execs));
     CHECK(execs.size() == units.size());
+}
+
+TEST_CASE("a branch named with a slash is watched, and a rejected tip is not recorded again", "[daemon][repo]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    f.start_daemon("--branch release/1.x");
+    REQUIRE(run(git() + " checkout -q -b release/1.x", f.repo).exit_code == 0);
+    f.write_unit("a.service", sleeper("1"));
+    f.commit("a on the release branch");
+    REQUIRE(eventually([&] { return f.state("a") == "active/running"; }));
+
+    // A broken commit is rejected once; other refs changing afterwards do not record it again.
+    f.write_unit("b.service", "[Service]\nExecStart=relative/path\n");
+    f.commit("broken");
+    REQUIRE(eventually([&] { return f.cli("history -n 1").out.find("rejected") != std::string::npos; }));
+    const size_t before = f.deployments();
+    REQUIRE(run(git() + " branch other && " + git() + " branch -D other", f.repo).exit_code == 0);
+    REQUIRE(run(git() + " tag v1", f.repo).exit_code == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(f.deployments() == before);
+    CHECK(f.state("a") == "active/running");
 }

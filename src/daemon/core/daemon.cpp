@@ -62,7 +62,8 @@ Result<bool> Daemon::start() {
 
     adopt_running_units();
     m_deploy_thread = std::thread([this] { deploy_loop(); });
-    if (Result<bool> w = m_watcher.start(*git_dir, [this] { request_deploy("commit", -1, false); }); !w)
+    if (Result<bool> w = m_watcher.start(*git_dir, m_options.paths.branch, [this] { request_deploy("commit", -1, false); });
+        !w)
         return w;
     request_deploy("startup", -1, false);
     return Result<bool>::ok(true);

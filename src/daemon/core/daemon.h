@@ -81,6 +81,7 @@ private:
 
     void deploy_loop();
     int64_t deploy_tip(const DeployRequest& request);
+    void record_superseded(const std::string& tip, const DeployRequest& request);
     void on_unit_change(const std::string& unit, const ExecStatus& status, bool exited);
     // `marker`: the line written into the unit's log where this start begins.
     Result<bool> start_unit(const std::string& name, const std::string& reason, const std::string& marker);

@@ -173,6 +173,26 @@ Result<bool> Daemon::stop_unit(const std::string& name) {
     return m_supervisor->stop(name, timeout_usec(unit, "TimeoutStopSec", 10 * unitfile::kUsecPerSec));
 }
 
+// Commits that arrived while another deploy ran and were never deployed themselves: the next deploy goes
+// straight to the tip (DESIGN §3), and each skipped commit is recorded as `superseded`.
+void Daemon::record_superseded(const std::string& tip, const DeployRequest& request) {
+    constexpr size_t kMaxRecorded = 1000;
+    const std::vector<DeploymentRecord> last = m_store->deployments(1);
+    if (last.empty() || last.front().commit == tip) return;
+    const int64_t now = realtime_usec();
+    for (const repo::CommitSummary& c : repo::commits_between(m_options.paths.repo, last.front().commit, tip, kMaxRecorded)) {
+        DeploymentRecord skipped;
+        skipped.commit = c.commit;
+        skipped.subject = c.subject;
+        skipped.trigger = request.trigger;
+        skipped.uid = request.uid;
+        skipped.result = "superseded";
+        skipped.started_usec = now;
+        skipped.finished_usec = now;
+        (void)m_store->begin_deployment(skipped);
+    }
+}
+
 int64_t Daemon::deploy_tip(const DeployRequest& request) {
     std::lock_guard deploy_lock(m_deploy_mutex);
     const Result<std::string> tip = repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
@@ -182,7 +202,14 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     }
     const std::string applied_commit = m_store->applied_commit();
     if (*tip == applied_commit && m_needs_start.empty()) return 0;
+    // A rejected tip stays rejected until a new commit: another ref's change (or the watcher's fallback)
+    // must not record it again. An explicit request (sync, start-up) tries it again.
+    if (request.trigger == "commit") {
+        const std::vector<DeploymentRecord> last = m_store->deployments(1);
+        if (!last.empty() && last.front().commit == *tip && last.front().result == "rejected") return 0;
+    }
 
+    record_superseded(*tip, request);
     DeploymentRecord deployment;
     deployment.commit = *tip;
     deployment.trigger = request.trigger;
