@@ -263,3 +263,50 @@ TEST_CASE("events: deploys, unit changes and requests, from history and live wit
     CHECK(eventually([&] { return follow.exited().has_value(); }));
     CHECK(follow.exited() == std::optional<int>(0));
 }
+
+TEST_CASE("logs survive the daemon: lines written while gitvisord is down are all there after", "[daemon][logs]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    f.start_daemon();
+    f.write_unit("tick.service",
+                 "[Service]\nExecStart=/bin/sh -c 'i=0; while :; do i=$((i+1)); echo \"t $i\"; sleep 0.01; done'\n");
+    f.commit("add tick");
+    REQUIRE(eventually([&] { return f.cli("logs tick -n 1").out.find(": t ") != std::string::npos; }));
+    const auto last_number = [&] {
+        const auto lines = json_lines(f.cli("--json logs tick -n 1").out);
+        if (lines.empty()) return 0L;
+        const std::string m = lines[0]->getValue<std::string>("message");
+        return m.rfind("t ", 0) == 0 ? std::stol(m.substr(2)) : 0L;
+    };
+    f.stop_daemon(SIGKILL);
+    const std::filesystem::path current = f.dir / "state/logs/tick.service/current";
+    const auto size_before = std::filesystem::file_size(current);
+    // Without a daemon the unit goes on writing to its log.
+    REQUIRE(eventually([&] { return std::filesystem::file_size(current) > size_before + 2000; }));
+    f.start_daemon();
+    const long seen_after_restart = last_number();
+    CHECK(seen_after_restart > 0);
+    // Every number from 1 on, once, in order: nothing was lost while the daemon was away.
+    Background follow(shell_quote(gitvisor_binary()) + " --socket " +
+                          shell_quote((f.dir / "run/control.sock").string()) + " --json logs -f -n 100000 tick",
+                      f.dir / "follow.out");
+    REQUIRE(eventually([&] {
+        const auto lines = json_lines(follow.output());
+        if (lines.empty()) return false;
+        const std::string m = lines.back()->getValue<std::string>("message");
+        return m.rfind("t ", 0) == 0 && std::stol(m.substr(2)) > seen_after_restart + 20;
+    }));
+    std::vector<long> numbers;
+    for (const auto& l : json_lines(follow.output())) {
+        const std::string m = l->getValue<std::string>("message");
+        if (m.rfind("t ", 0) == 0) numbers.push_back(std::stol(m.substr(2)));
+    }
+    REQUIRE_FALSE(numbers.empty());
+    CHECK(numbers.front() == 1);
+    bool consecutive = true;
+    for (size_t i = 1; i < numbers.size(); ++i) consecutive = consecutive && numbers[i] == numbers[i - 1] + 1;
+    CHECK(consecutive);
+}

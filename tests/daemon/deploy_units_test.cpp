@@ -138,6 +138,12 @@ TEST_CASE("a unit whose program does not exist fails the deploy with the step an
           "failed: failed to start: exit-code at step EXEC: No such file or directory");
     CHECK(action_of(d, "good.service")->getValue<std::string>("result") == "done");
     CHECK(f.main_pid("good") > 0);
+    // The reason is among the deploy's errors as well, naming the unit's file.
+    const auto errors = d->getArray("errors");
+    REQUIRE(errors->size() == 1);
+    CHECK(errors->getObject(0)->getValue<std::string>("file") == "missing.service");
+    CHECK(errors->getObject(0)->getValue<std::string>("message") ==
+          "missing.service: failed to start: exit-code at step EXEC: No such file or directory");
 
     CHECK(f.state("missing") == "failed/failed");
     const CommandResult status = f.cli("status missing");

@@ -306,6 +306,11 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
         auto f = failures.find(a.unit);
         a.result = f == failures.end() ? "done" : "failed: " + f->second;
     }
+    // A failed deploy says why in its errors too, as a rejected one does (the unit's file, no line).
+    for (const auto& [unit, why] : failures) {
+        const Unit* u = find_loaded(unit);
+        deployment.errors.push_back({u ? u->file : unit, 0, unit + ": " + why});
+    }
     deployment.result = failures.empty() ? "applied" : "failed";
     deployment.finished_usec = realtime_usec();
     (void)m_store->update_deployment(deployment);

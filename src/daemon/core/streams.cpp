@@ -16,6 +16,7 @@
 #include "common/exit_codes.h"
 #include "common/time_format.h"
 #include "daemon/core/daemon.h"
+#include "daemon/logs/log_cursor.h"
 #include "daemon/logs/log_follower.h"
 #include "daemon/logs/log_reader.h"
 #include "unitfile/unit_name.h"
@@ -140,12 +141,12 @@ void Daemon::stream_logs(const Object::Ptr& request, const Caller&, ResponseStre
     const std::string invocation = request->optValue<std::string>("invocation", "");
     const bool follow = request->optValue<bool>("follow", false);
 
-    std::vector<std::pair<std::string, std::vector<logs::LogLine>>> per_unit;
-    std::map<std::string, logs::LogPosition> ends;
+    // Each unit's query, with "-1" (the run before the newest one in the log), "0" (the newest) resolved to
+    // an id; anything else is an id already.
+    std::vector<logs::LogQuery> queries;
     CommitsByInvocation commits;
     for (const std::string& unit : units) {
         logs::LogQuery q = query;
-        // "-1": the run before the newest one in the log; "0": the newest; anything else is an id.
         if (!invocation.empty() && (invocation[0] == '-' || invocation == "0")) {
             const std::vector<std::string> ids = logs::log_invocations(log_dir(unit));
             const size_t back = invocation == "0" ? 0 : std::stoul(invocation.substr(1));
@@ -159,29 +160,54 @@ void Daemon::stream_logs(const Object::Ptr& request, const Caller&, ResponseStre
         } else {
             q.invocation = invocation;
         }
-        logs::LogRead read = logs::read_log(log_dir(unit), q);
-        ends[unit] = read.end;
-        per_unit.emplace_back(unit, std::move(read.lines));
+        queries.push_back(q);
         for (const RunRecord& run : m_store->runs_of(unit, kRunsForCommits)) commits.emplace(run.invocation, run.commit);
     }
-    std::vector<logs::UnitLine> merged = logs::merge_by_time(per_unit);
-    if (query.tail > 0 && merged.size() > query.tail)
-        merged.erase(merged.begin(), merged.end() - static_cast<std::ptrdiff_t>(query.tail));
-    for (const logs::UnitLine& l : merged)
-        if (!stream.send(text_of(log_line_json(l.unit, l.line, commits)))) return;
+
+    std::vector<logs::LogPosition> ends;  // per unit, where its follower starts
+    if (query.tail == 0) {
+        // Every line: read a block at a time and sent as it comes, so that memory does not grow with the
+        // logs.
+        std::vector<std::pair<std::string, std::unique_ptr<logs::LogCursor>>> cursors;
+        for (size_t i = 0; i < units.size(); ++i)
+            cursors.emplace_back(units[i], std::make_unique<logs::LogCursor>(log_dir(units[i]), queries[i]));
+        logs::MergedCursor merged(std::move(cursors));
+        while (const auto l = merged.next())
+            if (!stream.send(text_of(log_line_json(l->unit, l->line, commits)))) return;
+        for (size_t i = 0; i < units.size(); ++i) ends.push_back(merged.end(i));
+    } else {
+        // The last N: each unit's last N (bounded by N), merged, and the last N of those.
+        std::vector<std::pair<std::string, std::vector<logs::LogLine>>> per_unit;
+        for (size_t i = 0; i < units.size(); ++i) {
+            logs::LogRead read = logs::read_log(log_dir(units[i]), queries[i]);
+            ends.push_back(read.end);
+            per_unit.emplace_back(units[i], std::move(read.lines));
+        }
+        std::vector<logs::UnitLine> merged = logs::merge_by_time(per_unit);
+        if (merged.size() > query.tail)
+            merged.erase(merged.begin(), merged.end() - static_cast<std::ptrdiff_t>(query.tail));
+        for (const logs::UnitLine& l : merged)
+            if (!stream.send(text_of(log_line_json(l.unit, l.line, commits)))) return;
+    }
     if (!follow) {
         stream.send(text_of(end_object("done")));
         return;
     }
 
-    // -f: one follower per unit, polled together with the client's socket (which tells when it leaves).
+    // -f: one follower per unit, polled together with the client's socket (which tells when it leaves). New
+    // lines pass the same filters, but "-1" and "0" select runs of the history only: later runs are followed.
+    logs::LogQuery follow_query = query;
+    follow_query.tail = 0;
+    const bool run_by_id = !invocation.empty() && invocation[0] != '-' && invocation != "0";
+    follow_query.invocation = run_by_id ? invocation : "";
     std::vector<std::unique_ptr<logs::LogFollower>> followers;
-    for (const std::string& unit : units) {
+    for (size_t i = 0; i < units.size(); ++i) {
         std::error_code ec;
-        std::filesystem::create_directories(log_dir(unit), ec);  // a unit that has not logged yet
-        auto follower = std::make_unique<logs::LogFollower>(log_dir(unit), ends[unit]);
+        std::filesystem::create_directories(log_dir(units[i]), ec);  // a unit that has not logged yet
+        auto follower = std::make_unique<logs::LogFollower>(log_dir(units[i]), ends[i]);
         if (Result<bool> started = follower->start(); !started) {
-            stream.send(text_of(error_object(kExitFailure, "cannot follow the log of '" + unit + "': " + started.error())));
+            stream.send(text_of(error_object(
+                kExitFailure, "cannot follow the log of '" + units[i] + "': " + started.error())));
             return;
         }
         followers.push_back(std::move(follower));
@@ -208,12 +234,10 @@ void Daemon::stream_logs(const Object::Ptr& request, const Caller&, ResponseStre
         if (refresh_commits)
             for (const std::string& unit : units)
                 for (const RunRecord& run : m_store->runs_of(unit, 20)) commits.emplace(run.invocation, run.commit);
-        for (const logs::UnitLine& l : logs::merge_by_time(fresh)) {
-            if (!invocation.empty() && invocation[0] != '-' && invocation != "0" && l.line.invocation != invocation)
-                continue;
-            if (query.until_usec && l.line.time_usec > *query.until_usec) continue;
-            if (!stream.send(text_of(log_line_json(l.unit, l.line, commits)))) return;
-        }
+        for (const logs::UnitLine& l : logs::merge_by_time(fresh))
+            if (logs::matches(l.line, follow_query) &&
+                !stream.send(text_of(log_line_json(l.unit, l.line, commits))))
+                return;
         // The stream ends when every unit followed is gone: removed by a deploy, or its log folder removed.
         const auto now = std::chrono::steady_clock::now();
         if (now - last_check >= std::chrono::milliseconds(250)) {
@@ -225,7 +249,9 @@ void Daemon::stream_logs(const Object::Ptr& request, const Caller&, ResponseStre
                 // What was written before the removal is still sent.
                 for (size_t i = 0; i < followers.size(); ++i)
                     for (const logs::LogLine& l : followers[i]->read_new())
-                        if (!stream.send(text_of(log_line_json(units[i], l, commits)))) return;
+                        if (logs::matches(l, follow_query) &&
+                            !stream.send(text_of(log_line_json(units[i], l, commits))))
+                            return;
                 stream.send(text_of(end_object("unit removed")));
                 return;
             }

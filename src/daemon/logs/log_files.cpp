@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unordered_set>
 
 namespace gitvisor::daemon::logs::detail {
 namespace {
@@ -27,6 +28,11 @@ int log_file_index(std::string_view name) {
 }
 
 std::string path_of(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+
+uint64_t current_inode(const std::string& dir) {
+    const auto st = stat_file(dir, "current");
+    return st ? st->st_ino : 0;
+}
 
 }  // namespace
 
@@ -51,6 +57,27 @@ std::optional<struct stat> stat_file(const std::string& dir, const std::string& 
 
 UniqueFd open_file(const std::string& dir, const std::string& name) {
     return UniqueFd(::open(path_of(dir, name).c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+}
+
+std::vector<OpenLogFile> open_log_files(const std::string& dir) {
+    std::vector<OpenLogFile> files;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        files.clear();
+        const uint64_t before = current_inode(dir);
+        const std::vector<LogFileName> names = list_log_files(dir);
+        std::unordered_set<uint64_t> seen;
+        for (auto name = names.rbegin(); name != names.rend(); ++name) {
+            UniqueFd fd = open_file(dir, name->name);
+            struct stat st {};
+            if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            if (!seen.insert(st.st_ino).second) continue;
+            files.push_back({std::move(fd), st.st_ino, static_cast<uint64_t>(st.st_size), name->index == 0});
+        }
+        std::reverse(files.begin(), files.end());
+        const uint64_t opened = !files.empty() && files.back().current ? files.back().inode : 0;
+        if (opened == before && current_inode(dir) == before) break;
+    }
+    return files;
 }
 
 bool read_exactly(int fd, char* out, size_t size, uint64_t offset) {

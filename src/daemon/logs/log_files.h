@@ -68,6 +68,20 @@ std::optional<struct stat> stat_file(const std::string& dir, const std::string& 
 // Opens dir/name for reading (close-on-exec); an empty UniqueFd when that fails.
 UniqueFd open_file(const std::string& dir, const std::string& name);
 
+// One log file opened for a read: the bytes it had when opened are read, and what is appended meanwhile is
+// left to a follower (up to one block more may be read).
+struct OpenLogFile {
+    UniqueFd fd;
+    uint64_t inode = 0;
+    uint64_t size = 0;  // when opened
+    bool current = false;
+};
+
+// The log files of `dir`, opened, oldest first, each once. Opened newest first, so that a rotation in
+// between shows up as a file seen twice (skipped), not as a file missed; and taken again when `current`
+// changed meanwhile (three tries: a log rotating faster than that is read as last found).
+std::vector<OpenLogFile> open_log_files(const std::string& dir);
+
 // Reads exactly `size` bytes at `offset` into `out`; false when the file ends sooner or on an error.
 bool read_exactly(int fd, char* out, size_t size, uint64_t offset);
 
@@ -82,6 +96,8 @@ public:
     std::optional<std::string_view> next();
     // Bytes read but not yet handed out as complete lines (the incomplete last line).
     size_t pending() const { return m_skipping ? 0 : m_data.size() - m_start; }
+    // The memory held: one block plus the incomplete line before it, at most about kMaxLineBytes.
+    size_t capacity() const { return m_data.capacity(); }
     void clear();
 
 private:

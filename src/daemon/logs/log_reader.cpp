@@ -1,75 +1,21 @@
 #include "daemon/logs/log_reader.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <functional>
 #include <queue>
 #include <string_view>
 #include <unordered_set>
 
+#include "daemon/logs/log_cursor.h"
 #include "daemon/logs/log_files.h"
 
 namespace gitvisor::daemon::logs {
 namespace {
 
-using detail::UniqueFd;
-
-// One log file opened for a read: the bytes it had when opened are read, and what is appended meanwhile is
-// left to a follower (up to one block more may be read).
-struct OpenFile {
-    UniqueFd fd;
-    uint64_t inode = 0;
-    uint64_t size = 0;
-    bool current = false;
-};
-
-uint64_t current_inode(const std::string& dir) {
-    const auto st = detail::stat_file(dir, "current");
-    return st ? st->st_ino : 0;
-}
-
-// The log files of `dir`, opened, oldest first, each once. Opened newest first, so that a rotation in
-// between shows up as a file seen twice (skipped), not as a file missed; and taken again when `current`
-// changed meanwhile (three tries: a log rotating faster than that is read as last found).
-std::vector<OpenFile> open_log_files(const std::string& dir) {
-    std::vector<OpenFile> files;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        files.clear();
-        const uint64_t before = current_inode(dir);
-        const std::vector<detail::LogFileName> names = detail::list_log_files(dir);
-        std::unordered_set<uint64_t> seen;
-        for (auto name = names.rbegin(); name != names.rend(); ++name) {
-            UniqueFd fd = detail::open_file(dir, name->name);
-            struct stat st {};
-            if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-            if (!seen.insert(st.st_ino).second) continue;
-            files.push_back({std::move(fd), st.st_ino, static_cast<uint64_t>(st.st_size), name->index == 0});
-        }
-        std::reverse(files.begin(), files.end());
-        const uint64_t opened = !files.empty() && files.back().current ? files.back().inode : 0;
-        if (opened == before && current_inode(dir) == before) break;
-    }
-    return files;
-}
-
-// Calls on_line(line) for each complete line of `file`, oldest first. Returns the offset just past the
-// last complete line.
-uint64_t read_forward(const OpenFile& file, const std::function<void(std::string_view)>& on_line) {
-    detail::LineBuffer buffer;
-    uint64_t offset = 0;
-    while (offset < file.size) {
-        const ssize_t n = buffer.read_from(file.fd.get(), offset);
-        if (n <= 0) break;
-        offset += static_cast<uint64_t>(n);
-        while (const auto line = buffer.next()) on_line(*line);
-    }
-    return offset - buffer.pending();
-}
-
 // Calls on_line(line) for each complete line of `file`, newest first, while it returns true; reads the
 // file backwards in blocks. Returns the offset just past the last complete line.
-uint64_t read_backward(const OpenFile& file, const std::function<bool(std::string_view)>& on_line) {
+uint64_t read_backward(const detail::OpenLogFile& file,
+                       const std::function<bool(std::string_view)>& on_line) {
     uint64_t pos = file.size;
     uint64_t complete_end = 0;
     bool at_end = true;     // looking for the last newline: what follows it is a line still being written
@@ -125,19 +71,15 @@ bool matches(const LogLine& line, const LogQuery& query) {
 
 LogRead read_log(const std::string& dir, const LogQuery& query) {
     LogRead result;
-    const std::vector<OpenFile> files = open_log_files(dir);
     if (query.tail == 0) {
-        for (const OpenFile& file : files) {
-            const uint64_t end = read_forward(file, [&](std::string_view text) {
-                auto line = parse_log_line(text);
-                if (line && matches(*line, query)) result.lines.push_back(std::move(*line));
-            });
-            if (file.current) result.end = {file.inode, end};
-        }
+        LogCursor cursor(dir, query);
+        while (auto line = cursor.next()) result.lines.push_back(std::move(*line));
+        result.end = cursor.end();
         return result;
     }
 
     // The tail: newest file first, each backwards, collected newest first and turned round at the end.
+    const std::vector<detail::OpenLogFile> files = detail::open_log_files(dir);
     bool done = false;
     for (auto file = files.rbegin(); file != files.rend() && !done; ++file) {
         const uint64_t end = read_backward(*file, [&](std::string_view text) {
@@ -160,12 +102,9 @@ LogRead read_log(const std::string& dir, const LogQuery& query) {
 std::vector<std::string> log_invocations(const std::string& dir) {
     std::vector<std::string> invocations;
     std::unordered_set<std::string> seen;
-    for (const OpenFile& file : open_log_files(dir)) {
-        read_forward(file, [&](std::string_view text) {
-            const auto line = parse_log_line(text);
-            if (line && seen.insert(line->invocation).second) invocations.push_back(line->invocation);
-        });
-    }
+    LogCursor cursor(dir, LogQuery{});
+    while (auto line = cursor.next())
+        if (seen.insert(line->invocation).second) invocations.push_back(std::move(line->invocation));
     return invocations;
 }
 

@@ -5,7 +5,8 @@
 // files, but the last line of `current` may still be being written and is then left out.
 //
 // Memory stays bounded by what is asked for, not by the size of the log: files are read in 64 KiB
-// blocks, and a tail reads them backwards from the newest and stops once it has its lines.
+// blocks, and a tail reads them backwards from the newest and stops once it has its lines. A whole log is
+// better read with a LogCursor (log_cursor.h), which hands out one line at a time.
 //
 // This header is the library's hub: it also brings LogFollower (log_follower.h), for `logs -f`.
 
@@ -36,9 +37,10 @@ struct LogRead {
     LogPosition end;             // of `current`, for a LogFollower
 };
 // Reads the matching lines of the log in folder `dir` (the files above). A missing folder is an empty result,
-// not an error. With tail N, reads files from the newest backwards in blocks and stops once N matching lines
-// are found, or at the first line older than `since` (a unit's lines are written in time order).
-// Lines without the format are skipped.
+// not an error. With tail 0, every matching line, read with a LogCursor (and all held in the result). With
+// tail N, reads files from the newest backwards in blocks and stops once N matching lines are found, or at
+// the first line older than `since` (a unit's lines are written in time order). Lines without the format are
+// skipped.
 LogRead read_log(const std::string& dir, const LogQuery& query);
 
 // The invocation ids found in the log, in order of first appearance (oldest first), for `--invocation -1`
