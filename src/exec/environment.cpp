@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "exec/unique_fd.h"
+#include "common/unique_fd.h"
 #include "unitfile/words.h"
 
 namespace gitvisor::exec {

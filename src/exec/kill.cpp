@@ -13,7 +13,7 @@
 #include <cstring>
 #include <utility>
 
-#include "exec/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace gitvisor::exec {
 namespace {

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "exec/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace gitvisor::exec {
 

@@ -6,7 +6,7 @@
 
 #include "common/result.h"
 #include "exec/setup.h"
-#include "exec/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace gitvisor::exec {
 

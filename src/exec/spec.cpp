@@ -13,7 +13,7 @@
 #include <tuple>
 
 #include "common/json_reader.h"
-#include "exec/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace gitvisor::exec {
 namespace {

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "common/json.h"
-#include "exec/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace gitvisor::exec {
 namespace {

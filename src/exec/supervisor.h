@@ -31,7 +31,7 @@
 #include "exec/setup.h"
 #include "exec/spec.h"
 #include "exec/status.h"
-#include "exec/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace gitvisor {
 class JsonValue;

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/unique_fd.h"
+
 namespace gitvisor::daemon::logs::detail {
 
 constexpr size_t kChunkBytes = 64 * 1024;
@@ -21,35 +23,7 @@ constexpr size_t kChunkBytes = 64 * 1024;
 // skipped rather than held in memory.
 constexpr size_t kMaxLineBytes = 1024 * 1024;
 
-// Owns one file descriptor (the logs library links only gitvisor_common, which has none).
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) : m_fd(fd) {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd&& other) noexcept : m_fd(other.release()) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) reset(other.release());
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    int get() const { return m_fd; }
-    explicit operator bool() const { return m_fd >= 0; }
-    int release() {
-        const int fd = m_fd;
-        m_fd = -1;
-        return fd;
-    }
-    void reset(int fd = -1) {
-        if (m_fd >= 0) ::close(m_fd);
-        m_fd = fd;
-    }
-
-private:
-    int m_fd = -1;
-};
+using gitvisor::UniqueFd;
 
 struct LogFileName {
     std::string name;  // "current", "current.3"

@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-namespace gitvisor::exec {
+namespace gitvisor {
 
 class UniqueFd {
 public:
@@ -34,4 +34,4 @@ private:
     int m_fd = -1;
 };
 
-}  // namespace gitvisor::exec
+}  // namespace gitvisor
