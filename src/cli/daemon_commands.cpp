@@ -231,3 +231,47 @@ int run_cat(const GlobalOptions& g, const std::vector<std::string>& args, std::o
 }
 
 }  // namespace gitvisor::cli
+
+namespace gitvisor::cli {
+
+int run_diff(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (args.size() > 1 || (!args.empty() && args[0].starts_with("-"))) {
+        err << "gitvisor: error: usage: gitvisor diff [REV]\n";
+        return kExitUsage;
+    }
+    std::vector<std::pair<std::string, std::string>> members;
+    if (!args.empty()) members.emplace_back("revision", json_quote(args[0]));
+    int code = kExitSuccess;
+    auto r = request(g, request_line("diff", members), "diff", args.empty() ? "the branch tip" : args[0], err, code);
+    if (!r) return code;
+    const bool valid = flag(*r, "valid");
+    if (g.json) {
+        print_json(*r, out);
+        return valid ? kExitSuccess : kExitFailure;
+    }
+    const std::string applied = text(*r, "applied_commit");
+    out << "deploying " << short_commit(text(*r, "commit")) << " (" << text(*r, "subject") << ") over "
+        << (applied.empty() ? "nothing deployed" : short_commit(applied)) << ":\n";
+    if (!valid) {
+        for (const JsonValue& e : member(*r, "errors").items()) {
+            out << "  " << text(e, "file");
+            if (number(e, "line") > 0) out << ":" << number(e, "line");
+            out << ": error: " << text(e, "message") << "\n";
+        }
+        out << "would be rejected: nothing would change\n";
+        return kExitFailure;
+    }
+    const JsonValue& actions = member(*r, "actions");
+    for (const JsonValue& a : actions.items())
+        out << "  " << std::left << std::setw(8) << text(a, "action") << text(a, "unit") << " (" << text(a, "reason")
+            << ")\n";
+    if (actions.size() == 0) {
+        out << "  nothing to do\n";
+    } else {
+        out << actions.size() << " action(s): stops in " << member(*r, "stop_waves").size() << " wave(s), then starts in "
+            << member(*r, "start_waves").size() << " wave(s)\n";
+    }
+    return kExitSuccess;
+}
+
+}  // namespace gitvisor::cli

@@ -25,6 +25,7 @@ constexpr const char* kUsage =
     "  start|stop|restart UNIT...          change units; stop holds a unit stopped across deploys\n"
     "  history [-n N]                      deploys, newest first, with their actions and errors\n"
     "  cat UNIT                            the unit's files as deployed\n"
+    "  diff [REV]                          the plan a deploy of REV (default: the branch tip) would run now\n"
     "  logs [UNIT...] [-n N] [-f]          the units' output (all units when none is named), oldest first;\n"
     "       [--since TIME] [--until TIME]  -f follows; TIME: 2026-11-25T13:20:01Z, \"2026-11-25 13:20\",\n"
     "       [--invocation ID|-1]           today, yesterday, -5min, \"1h ago\"; -1: the previous run\n"
@@ -38,7 +39,7 @@ constexpr const char* kUsage =
     "The daemon's socket: --socket, else $GITVISOR_SOCKET, else /run/gitvisor/control.sock.\n";
 
 const std::vector<std::string> kCommands = {"init", "list", "status", "start", "stop", "restart",
-                                            "history", "cat", "logs", "events", "verify", "help"};
+                                            "history", "cat", "diff", "logs", "events", "verify", "help"};
 
 // The command that shares the longest prefix with `word` (at least 2 letters), for "did you mean".
 std::string suggest(const std::string& word) {
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
         return cli::run_change(command, global, args, std::cout, std::cerr);
     if (command == "history") return cli::run_history(global, args, std::cout, std::cerr);
     if (command == "cat") return cli::run_cat(global, args, std::cout, std::cerr);
+    if (command == "diff") return cli::run_diff(global, args, std::cout, std::cerr);
     if (command == "logs") return cli::run_logs(global, args, std::cout, std::cerr);
     if (command == "events") return cli::run_events(global, args, std::cout, std::cerr);
     std::cerr << "gitvisor: error: unknown command '" << command << "'";

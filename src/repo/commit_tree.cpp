@@ -190,6 +190,22 @@ std::vector<CommitSummary> commits_between(const std::string& repo_path, const s
     return {};
 }
 
+Result<std::string> resolve_revision(const std::string& repo_path, const std::string& revision) {
+    Result<RepoPtr> opened = open_repository(repo_path);
+    if (!opened) return Result<std::string>::fail(opened.error());
+    git_object* raw_object = nullptr;
+    if (git_revparse_single(&raw_object, opened->get(), revision.c_str()) != 0)
+        return Result<std::string>::fail("cannot resolve '" + revision + "': " + last_error());
+    ObjectPtr object(raw_object);
+    git_object* raw_peeled = nullptr;
+    if (git_object_peel(&raw_peeled, object.get(), GIT_OBJECT_COMMIT) != 0)
+        return Result<std::string>::fail("'" + revision + "' is not a commit: " + last_error());
+    ObjectPtr commit(raw_peeled);
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, git_object_id(commit.get()));
+    return Result<std::string>::ok(hex);
+}
+
 Result<std::string> git_dir(const std::string& repo_path) {
     Result<RepoPtr> opened = open_repository(repo_path);
     if (!opened) return Result<std::string>::fail(opened.error());

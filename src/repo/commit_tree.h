@@ -35,6 +35,9 @@ namespace gitvisor::repo {
 
 // The commit id the branch points at ("" with an error when the branch does not exist yet).
 Result<std::string> resolve_branch(const std::string& repo_path, const std::string& branch);
+// The full id of the commit `revision` names (a hash or unique prefix, a branch, a tag, "main~2").
+// Errors: "cannot resolve 'x': ...", "'v1' is not a commit: ...".
+Result<std::string> resolve_revision(const std::string& repo_path, const std::string& revision);
 // The repository's git directory (the repository itself when bare, else its .git), with a trailing '/'.
 Result<std::string> git_dir(const std::string& repo_path);
 

@@ -28,6 +28,7 @@
 #include "common/result.h"
 #include "daemon/control/response_stream.h"
 #include "daemon/core/paths.h"
+#include "daemon/plan/plan.h"
 #include "daemon/repo/watcher.h"
 #include "daemon/state/state_store.h"
 #include "daemon/supervise/supervisor.h"
@@ -131,6 +132,12 @@ private:
     std::shared_ptr<const unitfile::UnitSet> m_loaded_set;
     std::map<std::string, std::string> m_loaded_texts;  // unit name -> its files' text, for `cat`
     Result<std::shared_ptr<const unitfile::UnitSet>> load_commit(const std::string& commit);
+    unitfile::SpecifierContext host_context() const;
+    // The inputs of make_plan: a loaded commit's units meant for this host, and what is applied.
+    std::map<std::string, DesiredUnit> desired_units(const unitfile::UnitSet& set) const;
+    std::map<std::string, AppliedUnit> applied_units();
+    static std::vector<DeploymentError> rejection_errors(const Result<std::shared_ptr<const unitfile::UnitSet>>& set);
+    Poco::JSON::Object::Ptr handle_diff(const Poco::JSON::Object::Ptr& request);
     const unitfile::Unit* find_loaded(const std::string& name);
     std::mutex m_deploy_mutex;  // held while a deploy or a start/stop request changes units
     // Held around every read-modify-write of a unit's row: the supervisor's event thread records states while

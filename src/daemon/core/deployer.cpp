@@ -14,6 +14,7 @@
 #include "daemon/plan/plan.h"
 #include "daemon/supervise/spec_builder.h"
 #include "repo/commit_tree.h"
+#include "unitfile/conditions.h"
 #include "unitfile/normalize.h"
 #include "unitfile/setting_parser.h"
 
@@ -101,17 +102,23 @@ void Daemon::deploy_loop() {
     }
 }
 
+// The host as units see it (%H, ConditionHost=): --hostname overrides the host's name.
+unitfile::SpecifierContext Daemon::host_context() const {
+    unitfile::SpecifierContext context = unitfile::SpecifierContext::for_host("");
+    if (!m_options.hostname.empty()) {
+        context.hostname = m_options.hostname;
+        context.short_hostname = m_options.hostname.substr(0, m_options.hostname.find('.'));
+    }
+    return context;
+}
+
 Result<std::shared_ptr<const unitfile::UnitSet>> Daemon::load_commit(const std::string& commit) {
     using R = Result<std::shared_ptr<const unitfile::UnitSet>>;
     if (commit == m_loaded_commit && m_loaded_set) return R::ok(m_loaded_set);
     auto tree = repo::read_commit_tree(m_options.paths.repo, commit);
     if (!tree) return R::fail(tree.error());
     unitfile::UnitSetOptions options;
-    options.context = unitfile::SpecifierContext::for_host("");
-    if (!m_options.hostname.empty()) {
-        options.context.hostname = m_options.hostname;
-        options.context.short_hostname = m_options.hostname.substr(0, m_options.hostname.find('.'));
-    }
+    options.context = host_context();
     auto set = std::make_shared<const unitfile::UnitSet>(unitfile::load_unit_set(tree->files, options));
     std::map<std::string, std::string> by_path;
     for (const unitfile::TreeFile& f : tree->files) by_path[f.path] = f.is_symlink ? "" : f.text;
@@ -193,6 +200,35 @@ void Daemon::record_superseded(const std::string& tip, const DeployRequest& requ
     }
 }
 
+std::vector<DeploymentError> Daemon::rejection_errors(const Result<std::shared_ptr<const unitfile::UnitSet>>& set) {
+    std::vector<DeploymentError> errors;
+    if (!set) {
+        errors.push_back({"", 0, set.error()});
+    } else {
+        for (const unitfile::Diagnostic& d : (*set)->diagnostics)
+            if (d.severity == unitfile::Severity::Error) errors.push_back({d.file, d.line, d.message});
+    }
+    return errors;
+}
+
+// ConditionHost=: of a fleet's units, this host runs those meant for it; a unit that stops matching is
+// stopped as if removed.
+std::map<std::string, DesiredUnit> Daemon::desired_units(const unitfile::UnitSet& set) const {
+    std::map<std::string, DesiredUnit> desired;
+    const unitfile::SpecifierContext host = host_context();
+    for (const unitfile::LoadedUnit& u : set.units)
+        if (unitfile::host_condition_holds(u.unit, host.hostname, host.machine_id))
+            desired[u.unit.name] = {unitfile::spec_hash(u.unit), &u.unit};
+    return desired;
+}
+
+std::map<std::string, AppliedUnit> Daemon::applied_units() {
+    std::map<std::string, AppliedUnit> applied;
+    for (const UnitRecord& r : m_store->list_units())
+        applied[r.name] = {r.spec_hash, r.held_stopped, m_needs_start.count(r.name) > 0};
+    return applied;
+}
+
 int64_t Daemon::deploy_tip(const DeployRequest& request) {
     std::lock_guard deploy_lock(m_deploy_mutex);
     const Result<std::string> tip = repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
@@ -229,12 +265,7 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     const std::string what = tip->substr(0, 7) + " (" + request.trigger + "): " + deployment.subject;
     if (!set || !(*set)->ok()) {
         deployment.result = "rejected";
-        if (!set) {
-            deployment.errors.push_back({"", 0, set.error()});
-        } else {
-            for (const unitfile::Diagnostic& d : (*set)->diagnostics)
-                if (d.severity == unitfile::Severity::Error) deployment.errors.push_back({d.file, d.line, d.message});
-        }
+        deployment.errors = rejection_errors(set);
         deployment.finished_usec = realtime_usec();
         const Result<int64_t> id = m_store->begin_deployment(deployment);
         std::cerr << "gitvisord: rejected " << tip->substr(0, 7) << " (" << deployment.errors.size() << " error(s))\n";
@@ -244,12 +275,8 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
         return id ? *id : 0;
     }
 
-    std::map<std::string, DesiredUnit> desired;
-    for (const unitfile::LoadedUnit& u : (*set)->units) desired[u.unit.name] = {unitfile::spec_hash(u.unit), &u.unit};
-    std::map<std::string, AppliedUnit> applied;
-    for (const UnitRecord& r : m_store->list_units())
-        applied[r.name] = {r.spec_hash, r.held_stopped, m_needs_start.count(r.name) > 0};
-    const Plan plan = make_plan(applied, desired);
+    std::map<std::string, DesiredUnit> desired = desired_units(**set);
+    const Plan plan = make_plan(applied_units(), desired);
     for (const PlanStep& s : plan.steps) deployment.actions.push_back({s.unit, step_action_name(s.action), s.reason, ""});
     const Result<int64_t> id = m_store->begin_deployment(deployment);
     deployment.id = id ? *id : 0;

@@ -9,6 +9,7 @@
 #include "common/exit_codes.h"
 #include "common/time_format.h"
 #include "daemon/core/daemon.h"
+#include "repo/commit_tree.h"
 #include "unitfile/unit_name.h"
 
 namespace gitvisor::daemon {
@@ -161,6 +162,57 @@ Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& req
     return ok();
 }
 
+// The plan a deploy of a commit (default: the branch tip) would run now, without running it.
+Object::Ptr Daemon::handle_diff(const Object::Ptr& request) {
+    const std::string revision = request->optValue<std::string>("revision", "");
+    const Result<std::string> commit = revision.empty()
+                                           ? repo::resolve_branch(m_options.paths.repo, m_options.paths.branch)
+                                           : repo::resolve_revision(m_options.paths.repo, revision);
+    if (!commit) return fail(kExitFailure, commit.error());
+    std::lock_guard lock(m_deploy_mutex);  // the loaded commit and the applied state stay put meanwhile
+    const auto set = load_commit(*commit);
+    Object::Ptr response = ok();
+    response->set("commit", *commit);
+    response->set("subject", set ? m_loaded_subject : std::string());
+    response->set("applied_commit", m_store->applied_commit());
+    Array::Ptr errors = new Array;
+    Array::Ptr actions = new Array;
+    const bool valid = set && (*set)->ok();
+    if (!valid) {
+        for (const DeploymentError& e : rejection_errors(set)) {
+            Object::Ptr eo = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            eo->set("file", e.file);
+            eo->set("line", e.line);
+            eo->set("message", e.message);
+            errors->add(eo);
+        }
+    } else {
+        const Plan plan = make_plan(applied_units(), desired_units(**set));
+        for (const PlanStep& s : plan.steps) {
+            Object::Ptr ao = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            ao->set("unit", s.unit);
+            ao->set("action", step_action_name(s.action));
+            ao->set("reason", s.reason);
+            actions->add(ao);
+        }
+        const auto waves = [](const std::vector<std::vector<std::string>>& list) {
+            Array::Ptr out = new Array;
+            for (const auto& wave : list) {
+                Array::Ptr w = new Array;
+                for (const std::string& unit : wave) w->add(unit);
+                out->add(w);
+            }
+            return out;
+        };
+        response->set("stop_waves", waves(plan.stop_waves));
+        response->set("start_waves", waves(plan.start_waves));
+    }
+    response->set("valid", valid);
+    response->set("errors", errors);
+    response->set("actions", actions);
+    return response;
+}
+
 Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
     const std::string cmd = request->optValue<std::string>("cmd", "");
     Object::Ptr response;
@@ -192,6 +244,8 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         for (const DeploymentRecord& d : m_store->deployments(static_cast<int>(request->optValue<int64_t>("n", 20))))
             list->add(deployment_json(d));
         response->set("deployments", list);
+    } else if (cmd == "diff") {
+        response = handle_diff(request);
     } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
         response = handle_change(cmd, request, caller);
     } else {
