@@ -79,6 +79,33 @@ void print_unit_table(const JsonValue& units, std::ostream& out) {
     out << "\n";
 }
 
+// "#12 1a2b3c4 applied    commit   2026-11-25T13:20:01Z (15 ms)  subject (author)", then its note, actions
+// and errors, indented.
+void print_deployment(const JsonValue& d, std::ostream& out) {
+    out << "#" << number(d, "id") << " " << short_commit(text(d, "commit")) << " " << std::left << std::setw(10)
+        << text(d, "result") << " " << std::setw(8) << text(d, "trigger") << " " << text(d, "started");
+    if (number(d, "duration_ms") >= 0) out << " (" << number(d, "duration_ms") << " ms)";
+    out << "  " << text(d, "subject");
+    if (!text(d, "author").empty()) out << " (" << text(d, "author") << ")";
+    out << "\n";
+    if (!text(d, "note").empty()) out << "    " << text(d, "note") << "\n";
+    for (const JsonValue& a : member(d, "actions").items()) {
+        out << "    " << text(a, "action") << " " << text(a, "unit") << " (" << text(a, "reason") << ")";
+        if (!text(a, "result").empty() && text(a, "result") != "done") out << ": " << text(a, "result");
+        out << "\n";
+    }
+    for (const JsonValue& e : member(d, "errors").items()) {
+        out << "    " << text(e, "file");
+        if (number(e, "line") > 0) out << ":" << number(e, "line");
+        out << ": error: " << text(e, "message") << "\n";
+    }
+}
+
+// The exit code of a command that ran a deploy: 0 once applied.
+int deployment_exit_code(const JsonValue& d) {
+    return d.is_object() && text(d, "result") == "applied" ? kExitSuccess : kExitFailure;
+}
+
 void print_status(const JsonValue& u, std::ostream& out) {
     const std::string state = text(u, "state");
     const char* dot = state == "active" ? "●" : state == "failed" ? "×" : "○";
@@ -143,6 +170,13 @@ int run_status(const GlobalOptions& g, const std::vector<std::string>& args, std
             return kExitSuccess;
         }
         out << "gitvisord: " << text(*r, "isolation") << "\n";
+        if (!text(*r, "remote").empty()) {
+            out << "remote: " << text(*r, "remote") << ", last fetch " << text(*r, "last_fetch");
+            if (!text(*r, "remote_error").empty()) out << ", failing: " << text(*r, "remote_error");
+            out << "\n";
+        }
+        if (!text(*r, "pinned_commit").empty())
+            out << "pinned to " << short_commit(text(*r, "pinned_commit")) << " (gitvisor rollback --unpin ends it)\n";
         out << "applied commit: " << (text(*r, "applied_commit").empty() ? "none" : text(*r, "applied_commit")) << "\n\n";
         print_unit_table(member(*r, "units"), out);
         return kExitSuccess;
@@ -195,22 +229,7 @@ int run_history(const GlobalOptions& g, const std::vector<std::string>& args, st
         print_json(list, out);
         return kExitSuccess;
     }
-    for (const JsonValue& d : list.items()) {
-        out << "#" << number(d, "id") << " " << short_commit(text(d, "commit")) << " " << std::left << std::setw(10)
-            << text(d, "result") << " " << std::setw(8) << text(d, "trigger") << " " << text(d, "started");
-        if (number(d, "duration_ms") >= 0) out << " (" << number(d, "duration_ms") << " ms)";
-        out << "  " << text(d, "subject") << "\n";
-        for (const JsonValue& a : member(d, "actions").items()) {
-            out << "    " << text(a, "action") << " " << text(a, "unit") << " (" << text(a, "reason") << ")";
-            if (!text(a, "result").empty() && text(a, "result") != "done") out << ": " << text(a, "result");
-            out << "\n";
-        }
-        for (const JsonValue& e : member(d, "errors").items()) {
-            out << "    " << text(e, "file");
-            if (number(e, "line") > 0) out << ":" << number(e, "line");
-            out << ": error: " << text(e, "message") << "\n";
-        }
-    }
+    for (const JsonValue& d : list.items()) print_deployment(d, out);
     return kExitSuccess;
 }
 
@@ -272,6 +291,56 @@ int run_diff(const GlobalOptions& g, const std::vector<std::string>& args, std::
             << member(*r, "start_waves").size() << " wave(s)\n";
     }
     return kExitSuccess;
+}
+
+}  // namespace gitvisor::cli
+
+namespace gitvisor::cli {
+
+int run_sync(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (!args.empty()) {
+        err << "gitvisor: error: usage: gitvisor sync\n";
+        return kExitUsage;
+    }
+    int code = kExitSuccess;
+    auto r = request(g, request_line("sync"), "sync", "the branch", err, code);
+    if (!r) return code;
+    const JsonValue& d = member(*r, "deployment");
+    if (g.json) {
+        print_json(*r, out);
+    } else if (d.is_object()) {
+        print_deployment(d, out);
+    } else {
+        out << "nothing deployed yet (" << short_commit(text(*r, "commit")) << ")\n";
+    }
+    return d.is_object() ? deployment_exit_code(d) : kExitSuccess;
+}
+
+int run_rollback(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    const bool unpin = args.size() == 1 && args[0] == "--unpin";
+    if (args.size() != 1 || (args[0].starts_with("-") && !unpin)) {
+        err << "gitvisor: error: usage: gitvisor rollback REV (a commit hash or prefix, a tag, HEAD~2...) | "
+               "gitvisor rollback --unpin\n";
+        return kExitUsage;
+    }
+    int code = kExitSuccess;
+    const std::string req = unpin ? request_line("rollback", {{"unpin", "true"}})
+                                  : request_line("rollback", {{"revision", json_quote(args[0])}});
+    auto r = request(g, req, unpin ? "unpin" : "roll back to", unpin ? "the desired state" : args[0], err, code);
+    if (!r) return code;
+    const JsonValue& d = member(*r, "deployment");
+    if (g.json) {
+        print_json(*r, out);
+    } else if (member(*r, "pinned").is_bool()) {
+        // Remote mode: a pin, or its end.
+        out << text(*r, "message") << "\n";
+        if (d.is_object()) print_deployment(d, out);
+    } else {
+        out << "rolled back to " << short_commit(text(*r, "target")) << " (" << text(*r, "target_subject")
+            << ") with commit " << short_commit(text(*r, "commit")) << "\n";
+        if (d.is_object()) print_deployment(d, out);
+    }
+    return deployment_exit_code(d);
 }
 
 }  // namespace gitvisor::cli

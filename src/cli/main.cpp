@@ -26,6 +26,8 @@ constexpr const char* kUsage =
     "  history [-n N]                      deploys, newest first, with their actions and errors\n"
     "  cat UNIT                            the unit's files as deployed\n"
     "  diff [REV]                          the plan a deploy of REV (default: the branch tip) would run now\n"
+    "  rollback REV                        commit REV's units again on the branch and deploy them\n"
+    "  sync                                deploy the branch tip now and wait for the outcome\n"
     "  logs [UNIT...] [-n N] [-f]          the units' output (all units when none is named), oldest first;\n"
     "       [--since TIME] [--until TIME]  -f follows; TIME: 2026-11-25T13:20:01Z, \"2026-11-25 13:20\",\n"
     "       [--invocation ID|-1]           today, yesterday, -5min, \"1h ago\"; -1: the previous run\n"
@@ -39,7 +41,7 @@ constexpr const char* kUsage =
     "The daemon's socket: --socket, else $GITVISOR_SOCKET, else /run/gitvisor/control.sock.\n";
 
 const std::vector<std::string> kCommands = {"init", "list", "status", "start", "stop", "restart",
-                                            "history", "cat", "diff", "logs", "events", "verify", "help"};
+                                            "history", "cat", "diff", "sync", "rollback", "logs", "events", "verify", "help"};
 
 // The command that shares the longest prefix with `word` (at least 2 letters), for "did you mean".
 std::string suggest(const std::string& word) {
@@ -114,6 +116,8 @@ int main(int argc, char** argv) {
         return cli::run_change(command, global, args, std::cout, std::cerr);
     if (command == "history") return cli::run_history(global, args, std::cout, std::cerr);
     if (command == "cat") return cli::run_cat(global, args, std::cout, std::cerr);
+    if (command == "sync") return cli::run_sync(global, args, std::cout, std::cerr);
+    if (command == "rollback") return cli::run_rollback(global, args, std::cout, std::cerr);
     if (command == "diff") return cli::run_diff(global, args, std::cout, std::cerr);
     if (command == "logs") return cli::run_logs(global, args, std::cout, std::cerr);
     if (command == "events") return cli::run_events(global, args, std::cout, std::cerr);

@@ -66,6 +66,10 @@ protected:
         setting("log-max-bytes", "SIZE", "a unit's log rotates past this size (default 16M; 0: never)");
         setting("log-max-files", "N", "rotated log files kept per unit (default 4)");
         setting("config", "FILE", "settings file (default /etc/gitvisor/gitvisord.ini)");
+        setting("remote", "URL", "remote mode: fetch this repository's branch (file://, git://, https://, ssh://)");
+        setting("fetch-interval", "SECONDS", "remote mode: fetch every SECONDS (default 30)");
+        setting("ssh-key", "FILE", "remote mode: private key for ssh:// remotes");
+        setting("token-file", "FILE", "remote mode: token for https:// remotes (or user:token)");
         options.addOption(Option("foreground", "", "stay attached and log to stderr").required(false).binding(
             "gitvisord.foreground"));
         options.addOption(Option("stop-units-on-exit", "", "stop every unit when gitvisord exits")
@@ -113,6 +117,25 @@ protected:
         for (std::string* path : {&options.paths.repo, &options.paths.state_dir, &options.paths.run_dir})
             *path = std::filesystem::absolute(*path).lexically_normal().string();
         options.hostname = get("hostname", "");
+        options.remote = get("remote", "");
+        if (!options.remote.empty()) {
+            if (config().hasProperty("gitvisord.repo")) {
+                std::cerr << "gitvisord: error: --repo and --remote exclude each other (remote mode deploys from "
+                             "<state-dir>/mirror)\n";
+                return EXIT_USAGE;
+            }
+            options.paths.repo = options.paths.state_dir + "/mirror";
+            options.ssh_key_file = get("ssh-key", "");
+            options.token_file = get("token-file", "");
+            const std::string interval = get("fetch-interval", "30");
+            char* end = nullptr;
+            const long long seconds = std::strtoll(interval.c_str(), &end, 10);
+            if (*end != '\0' || seconds < 1 || seconds > 86400) {
+                std::cerr << "gitvisord: error: invalid value '" << interval << "' for fetch-interval (1 to 86400 s)\n";
+                return EXIT_CONFIG;
+            }
+            options.fetch_interval_sec = seconds;
+        }
         options.exec_binary = get("exec-path", find_exec_binary());
         options.cgroup_parent = get("cgroup-parent", options.cgroup_parent);
         if (const std::string size = get("log-max-bytes", ""); !size.empty()) {

@@ -116,6 +116,8 @@ Result<CommitTree> read_commit_tree(const std::string& repo_path, const std::str
     git_oid_tostr(hex, sizeof hex, git_commit_id(commit.get()));
     out.commit = hex;
     if (const char* summary = git_commit_summary(commit.get())) out.subject = summary;
+    if (const git_signature* author = git_commit_author(commit.get()))
+        out.author = std::string(author->name ? author->name : "") + " <" + (author->email ? author->email : "") + ">";
     WalkState state{repo.get(), &out.files, {}};
     if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, collect, &state) != 0)
         return Result<CommitTree>::fail(state.error.empty() ? "cannot walk the tree: " + last_error() : state.error);

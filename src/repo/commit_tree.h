@@ -13,6 +13,7 @@ namespace gitvisor::repo {
 struct CommitTree {
     std::string commit;   // full hex id
     std::string subject;  // first line of the message
+    std::string author;   // "Name <email>"
     std::vector<unitfile::TreeFile> files;  // *.service, drop-in *.conf, gitvisor.ini; symlinks kept as links
 };
 

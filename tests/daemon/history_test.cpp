@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <set>
 
 #include "daemon_fixture.h"
@@ -108,4 +110,81 @@ TEST_CASE("one repository, two hosts: ConditionHost= decides which units each ru
     REQUIRE(eventually([&] { return db.state("site") == "active/running"; }));
     REQUIRE(eventually([&] { return web.state("site") == "none"; }));
     CHECK(web.state("agent") == "active/running");
+}
+
+TEST_CASE("rollback brings back a commit's units exactly, as a new commit, and refuses a dirty work tree",
+          "[daemon][history]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    f.start_daemon();
+    f.write_unit("keep.service", sleeper("1"));
+    f.write_unit("web.service", sleeper("1"));
+    f.commit("v1");
+    const std::string v1 = f.tip();
+    REQUIRE(eventually([&] { return f.state("web") == "active/running" && f.state("keep") == "active/running"; }));
+    const auto spec_of = [&](const std::string& unit) {
+        auto s = f.status_json(unit);
+        return s ? s->getValue<std::string>("spec_hash") : std::string();
+    };
+    const std::string web_v1_spec = spec_of("web");
+    const pid_t keep_pid = f.main_pid("keep");
+
+    f.write_unit("web.service", sleeper("2"));
+    f.write_unit("extra.service", sleeper("1"));
+    f.commit("v2");
+    REQUIRE(eventually([&] { return f.state("extra") == "active/running" && spec_of("web") != web_v1_spec; }));
+    f.write_unit("web.service", sleeper("3"));
+    f.commit("v3");
+    REQUIRE(eventually([&] { return f.cli_json("status").extract<Poco::JSON::Object::Ptr>()->getValue<std::string>(
+                                        "applied_commit") == f.tip(); }));
+
+    // Unknown revision: an error, nothing changes.
+    const std::string tip_before = f.tip();
+    const CommandResult unknown = f.cli("rollback 0123456789abcdef");
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.err.find("cannot roll back to '0123456789abcdef'") != std::string::npos);
+    CHECK(f.tip() == tip_before);
+
+    // A dirty work tree: refused, nothing changes.
+    f.write_unit("web.service", sleeper("edited but not committed"));
+    const CommandResult dirty = f.cli("rollback " + v1.substr(0, 10));
+    CHECK(dirty.exit_code == 1);
+    CHECK(dirty.err.find("uncommitted changes (web.service)") != std::string::npos);
+    CHECK(f.tip() == tip_before);
+    REQUIRE(run(git() + " checkout -- web.service", f.repo).exit_code == 0);
+
+    // Two deploys back, by hash prefix: v1's units and spec hashes, unchanged units keep their pids.
+    const CommandResult rolled = f.cli("rollback " + v1.substr(0, 10));
+    INFO(rolled.out << rolled.err);
+    CHECK(rolled.exit_code == 0);
+    CHECK(rolled.out.find("rolled back to " + v1.substr(0, 7) + " (v1)") != std::string::npos);
+    CHECK(spec_of("web") == web_v1_spec);
+    CHECK(f.state("extra") == "none");
+    CHECK(f.main_pid("keep") == keep_pid);
+    // The branch has a new commit with v1's tree, and the work tree follows it.
+    const std::string tree = run(git() + " rev-parse HEAD^{tree}", f.repo).out;
+    CHECK(tree == run(git() + " rev-parse " + v1 + "^{tree}", f.repo).out);
+    CHECK(run(git() + " log -1 --format=%s", f.repo).out == "Roll back to " + v1.substr(0, 7) + ": v1\n");
+    CHECK(run(git() + " status --porcelain", f.repo).out.empty());
+    CHECK_FALSE(std::filesystem::exists(f.dir / "units/extra.service"));
+    const auto last = f.cli_json("history -n 1").extract<Poco::JSON::Array::Ptr>()->getObject(0);
+    CHECK(last->getValue<std::string>("trigger") == "rollback");
+    CHECK(last->getValue<std::string>("result") == "applied");
+    CHECK(last->getValue<std::string>("note") == "roll back to " + v1.substr(0, 7) + ": v1");
+
+    // sync: nothing new to deploy, the last deploy of the tip is shown.
+    const CommandResult synced = f.cli("sync");
+    CHECK(synced.exit_code == 0);
+    CHECK(synced.out.find("applied    rollback") != std::string::npos);
+
+    // Not root nor in the gitvisor group: refused.
+    chmod(f.dir.path().c_str(), 0755);
+    const CommandResult refused =
+        run("setpriv --reuid=65534 --regid=65534 --clear-groups " + shell_quote(gitvisor_binary()) + " --socket " +
+                shell_quote((f.dir / "run/control.sock").string()) + " rollback HEAD~1",
+            f.dir.path());
+    CHECK(refused.exit_code == 5);
 }

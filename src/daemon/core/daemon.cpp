@@ -51,8 +51,13 @@ Result<bool> Daemon::start() {
         std::cerr << "gitvisord: deployment " << d.id << " of " << d.commit.substr(0, 7)
                   << " was interrupted by a daemon exit; the start-up deploy finishes it\n";
 
-    auto git_dir = repo::git_dir(paths.repo);
-    if (!git_dir) return Result<bool>::fail(git_dir.error());
+    // Remote mode deploys from the mirror, which the first fetch makes; the watcher is for local mode.
+    std::optional<std::string> git_dir;
+    if (!remote_mode()) {
+        auto dir = repo::git_dir(paths.repo);
+        if (!dir) return Result<bool>::fail(dir.error());
+        git_dir = *dir;
+    }
 
     m_supervisor = std::make_unique<Supervisor>(
         paths, geteuid() == 0 ? CgroupManager::detect("/sys/fs/cgroup", "/proc/self/cgroup", m_options.cgroup_parent)
@@ -62,6 +67,15 @@ Result<bool> Daemon::start() {
 
     adopt_running_units();
     m_deploy_thread = std::thread([this] { deploy_loop(); });
+    if (remote_mode()) {
+        // What the mirror has is deployed at once (a reboot with the remote down still starts the units);
+        // the fetch thread's first fetch follows.
+        request_deploy("startup", -1, false);
+        m_fetch_thread = std::thread([this] { fetch_loop(); });
+        std::cerr << "gitvisord: fetching " << m_options.remote << " (branch " << paths.branch << ") every "
+                  << m_options.fetch_interval_sec << " s into " << paths.repo << "\n";
+        return Result<bool>::ok(true);
+    }
     if (Result<bool> w = m_watcher.start(*git_dir, m_options.paths.branch, [this] { request_deploy("commit", -1, false); });
         !w)
         return w;
@@ -71,6 +85,12 @@ Result<bool> Daemon::start() {
 
 void Daemon::shutdown() {
     m_watcher.stop();
+    {
+        std::lock_guard lock(m_fetch_mutex);
+        m_fetch_quit = true;
+    }
+    m_fetch_wake.notify_all();
+    if (m_fetch_thread.joinable()) m_fetch_thread.join();
     // A deploy waiting for a unit is cut short; the next gitvisord records it as interrupted and redoes it.
     if (m_supervisor) m_supervisor->interrupt(true);
     {

@@ -43,6 +43,12 @@ struct DaemonOptions {
     std::string cgroup_parent = "gitvisor";  // the cgroup folder for units, under gitvisord's own cgroup
     bool stop_units_on_exit = false;
     LogDefaults log;  // rotation of units' logs, unless their [X-Gitvisor] section says otherwise
+    // Remote mode (DESIGN §3): the branch of `remote` is fetched into <state-dir>/mirror every
+    // `fetch_interval_sec` and on `gitvisor sync`, and deployed from there; paths.repo is then the mirror.
+    std::string remote;
+    int64_t fetch_interval_sec = 30;
+    std::string ssh_key_file;
+    std::string token_file;
 };
 
 // Who sent a control request (SO_PEERCRED).
@@ -70,7 +76,8 @@ public:
     bool handle_stream(const Poco::JSON::Object::Ptr& request, const Caller& caller, ResponseStream& stream);
 
     // Queues a deploy of the branch tip (or of `commit`) and, when `wait`, returns its deployment id.
-    std::optional<int64_t> request_deploy(const std::string& trigger, int64_t uid, bool wait);
+    std::optional<int64_t> request_deploy(const std::string& trigger, int64_t uid, bool wait,
+                                          const std::string& note = "");
 
     std::string describe_isolation() const;  // for the start-up log and `status`
 
@@ -78,10 +85,12 @@ private:
     struct DeployRequest {
         std::string trigger;
         int64_t uid = -1;
+        std::string note;  // recorded with the deployment
     };
 
     void deploy_loop();
     int64_t deploy_tip(const DeployRequest& request);
+    int64_t deploy_commit(const std::string& commit, const DeployRequest& request);
     void record_superseded(const std::string& tip, const DeployRequest& request);
     void on_unit_change(const std::string& unit, const ExecStatus& status, bool exited);
     // `marker`: the line written into the unit's log where this start begins.
@@ -113,6 +122,18 @@ private:
     int64_t m_requests_made = 0;
     bool m_quit = false;
     std::thread m_deploy_thread;
+    // How a deploy of a given commit is to be recorded (a rollback's commit: trigger "rollback", its caller
+    // and target), whoever asked for it first: the watcher sees the rollback's commit as well.
+    std::map<std::string, DeployRequest> m_labels;
+
+    // Remote mode: the fetch thread, woken early by sync and by shutdown.
+    std::thread m_fetch_thread;
+    std::mutex m_fetch_mutex;  // one fetch at a time; guards the fields below
+    std::condition_variable m_fetch_wake;
+    bool m_fetch_quit = false;
+    int64_t m_fetch_failures = 0;  // consecutive, for back-off
+    std::string m_fetch_error;     // of the last fetch, "" when it worked
+    int64_t m_last_fetch_usec = 0;
     std::set<std::string> m_needs_start;  // units to start again at the next deploy (their exec vanished)
 
     std::mutex m_events_mutex;
@@ -129,6 +150,7 @@ private:
     // The unit set of the last commit loaded (deploys and start requests read units from it).
     std::string m_loaded_commit;
     std::string m_loaded_subject;
+    std::string m_loaded_author;
     std::shared_ptr<const unitfile::UnitSet> m_loaded_set;
     std::map<std::string, std::string> m_loaded_texts;  // unit name -> its files' text, for `cat`
     Result<std::shared_ptr<const unitfile::UnitSet>> load_commit(const std::string& commit);
@@ -138,6 +160,19 @@ private:
     std::map<std::string, AppliedUnit> applied_units();
     static std::vector<DeploymentError> rejection_errors(const Result<std::shared_ptr<const unitfile::UnitSet>>& set);
     Poco::JSON::Object::Ptr handle_diff(const Poco::JSON::Object::Ptr& request);
+    // Remote mode (remote.cpp).
+    bool remote_mode() const { return !m_options.remote.empty(); }
+    void fetch_loop();
+    // Fetches now; on a new tip, queues its deploy. Error text when the remote cannot be reached.
+    Result<std::string> fetch_now();
+    void describe_remote(Poco::JSON::Object::Ptr& out);
+    // The commit a deploy aims at: the pinned one (remote-mode rollback), else the branch tip.
+    Result<std::string> deploy_target();
+    Poco::JSON::Object::Ptr handle_sync(const Poco::JSON::Object::Ptr& request, const Caller& caller);
+    Poco::JSON::Object::Ptr handle_rollback(const Poco::JSON::Object::Ptr& request, const Caller& caller);
+    Poco::JSON::Object::Ptr handle_pin(const Poco::JSON::Object::Ptr& request, const Caller& caller);
+    // The deploy of `commit` that the queue ran last, as JSON (null when there is none).
+    Poco::JSON::Object::Ptr deployment_of(const std::string& commit);
     const unitfile::Unit* find_loaded(const std::string& name);
     std::mutex m_deploy_mutex;  // held while a deploy or a start/stop request changes units
     // Held around every read-modify-write of a unit's row: the supervisor's event thread records states while

@@ -69,10 +69,12 @@ void run_wave(const std::vector<std::string>& wave, Work work) {
 
 }  // namespace
 
-std::optional<int64_t> Daemon::request_deploy(const std::string& trigger, int64_t uid, bool wait) {
+std::optional<int64_t> Daemon::request_deploy(const std::string& trigger, int64_t uid, bool wait,
+                                              const std::string& note) {
     std::unique_lock lock(m_queue_mutex);
     // Several triggers waiting are one deploy of the newest tip (DESIGN §3: no deploy races another).
-    if (m_queue.empty() || m_queue.back().trigger != trigger) m_queue.push_back({trigger, uid});
+    if (m_queue.empty() || m_queue.back().trigger != trigger || !note.empty())
+        m_queue.push_back({trigger, uid, note});
     const int64_t ticket = ++m_requests_made;
     m_queue_changed.notify_all();
     if (!wait) return std::nullopt;
@@ -132,6 +134,7 @@ Result<std::shared_ptr<const unitfile::UnitSet>> Daemon::load_commit(const std::
     }
     m_loaded_commit = commit;
     m_loaded_subject = tree->subject;
+    m_loaded_author = tree->author;
     m_loaded_set = set;
     return R::ok(set);
 }
@@ -231,7 +234,7 @@ std::map<std::string, AppliedUnit> Daemon::applied_units() {
 
 int64_t Daemon::deploy_tip(const DeployRequest& request) {
     std::lock_guard deploy_lock(m_deploy_mutex);
-    const Result<std::string> tip = repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
+    const Result<std::string> tip = deploy_target();
     if (!tip) {
         std::cerr << "gitvisord: nothing to deploy: " << tip.error() << "\n";
         return 0;
@@ -245,6 +248,20 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
         if (!last.empty() && last.front().commit == *tip && last.front().result == "rejected") return 0;
     }
 
+    DeployRequest labelled = request;
+    {
+        std::lock_guard lock(m_queue_mutex);
+        if (auto label = m_labels.find(*tip); label != m_labels.end()) {
+            labelled = label->second;
+            m_labels.erase(label);
+        }
+    }
+    return deploy_commit(*tip, labelled);
+}
+
+// Records the commits skipped on the way, then applies or rejects `tip` (called with m_deploy_mutex held).
+int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& request) {
+    const std::string* tip = &commit;
     record_superseded(*tip, request);
     DeploymentRecord deployment;
     deployment.commit = *tip;
@@ -253,7 +270,11 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     deployment.started_usec = realtime_usec();
     deployment.result = "in-progress";
     auto set = load_commit(*tip);
-    if (set) deployment.subject = m_loaded_subject;
+    if (set) {
+        deployment.subject = m_loaded_subject;
+        deployment.author = m_loaded_author;
+    }
+    deployment.note = request.note;
     const auto deploy_event = [&](const std::string& message) {
         EventRecord e;
         e.time_usec = realtime_usec();

@@ -10,6 +10,7 @@
 #include "common/time_format.h"
 #include "daemon/core/daemon.h"
 #include "repo/commit_tree.h"
+#include "repo/rollback.h"
 #include "unitfile/unit_name.h"
 
 namespace gitvisor::daemon {
@@ -30,6 +31,12 @@ Object::Ptr fail(int code, const std::string& message) {
     o->set("code", code);
     o->set("error", message);
     return o;
+}
+
+Object::Ptr permission_denied(const std::string& cmd, const Caller& caller) {
+    return fail(kExitPermissionDenied, "permission denied: '" + cmd +
+                                           "' needs root or membership of the gitvisor group (uid " +
+                                           std::to_string(caller.uid) + ")");
 }
 
 // "web" and "web.service" name the same unit.
@@ -98,9 +105,11 @@ Object::Ptr Daemon::deployment_json(const DeploymentRecord& d) {
     o->set("id", d.id);
     o->set("commit", d.commit);
     o->set("subject", d.subject);
+    o->set("author", d.author);
     o->set("trigger", d.trigger);
     o->set("uid", d.uid);
     o->set("result", d.result);
+    o->set("note", d.note);
     Array::Ptr errors = new Array;
     for (const DeploymentError& e : d.errors) {
         Object::Ptr eo = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -127,10 +136,7 @@ Object::Ptr Daemon::deployment_json(const DeploymentRecord& d) {
 }
 
 Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& request, const Caller& caller) {
-    if (!caller.may_change)
-        return fail(kExitPermissionDenied, "permission denied: '" + cmd +
-                                               "' needs root or membership of the gitvisor group (uid " +
-                                               std::to_string(caller.uid) + ")");
+    if (!caller.may_change) return permission_denied(cmd, caller);
     const std::vector<std::string> names = names_of(request);
     if (names.empty()) return fail(kExitUsage, "'" + cmd + "' needs at least one unit");
     std::lock_guard lock(m_deploy_mutex);
@@ -162,12 +168,104 @@ Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& req
     return ok();
 }
 
+Object::Ptr Daemon::deployment_of(const std::string& commit) {
+    for (const DeploymentRecord& d : m_store->deployments(50))
+        if (d.commit == commit && d.trigger != "fetch") return deployment_json(d);  // not a fetch's failure
+    return nullptr;
+}
+
+// `gitvisor sync`: deploy the branch tip now and wait for the outcome.
+Object::Ptr Daemon::handle_sync(const Object::Ptr&, const Caller& caller) {
+    if (!caller.may_change) return permission_denied("sync", caller);
+    if (remote_mode()) {
+        // Fetch first; a remote that cannot be reached is this command's failure (what runs stays).
+        if (Result<std::string> fetched = fetch_now(); !fetched)
+            return fail(kExitFailure, fetched.error() + " (what runs is left as it is)");
+    }
+    request_deploy("sync", caller.uid, true);
+    const Result<std::string> tip = deploy_target();
+    if (!tip) return fail(kExitFailure, tip.error());
+    Object::Ptr response = ok();
+    response->set("commit", *tip);
+    response->set("deployment", deployment_of(*tip));
+    return response;
+}
+
+// `gitvisor rollback REV` (local mode, DESIGN §3): a new commit on the branch with REV's tree, deployed
+// through the queue like any other, recorded with trigger "rollback".
+Object::Ptr Daemon::handle_rollback(const Object::Ptr& request, const Caller& caller) {
+    if (!caller.may_change) return permission_denied("rollback", caller);
+    const std::string revision = request->optValue<std::string>("revision", "");
+    if (remote_mode() || request->optValue<bool>("unpin", false)) return handle_pin(request, caller);
+    if (revision.empty()) return fail(kExitUsage, "'rollback' needs a revision (a commit hash, tag, HEAD~2...)");
+    repo::RollbackCommit written;
+    {
+        // Held while the commit is written and labelled, so that the deploy its ref update triggers is
+        // recorded as this rollback's.
+        std::lock_guard lock(m_deploy_mutex);
+        Result<repo::RollbackCommit> made = repo::commit_rollback(m_options.paths.repo, m_options.paths.branch, revision);
+        if (!made) return fail(kExitFailure, "cannot roll back to '" + revision + "': " + made.error());
+        written = *made;
+        std::lock_guard queue_lock(m_queue_mutex);
+        m_labels[written.commit] = {"rollback", caller.uid,
+                                    "roll back to " + written.target.substr(0, 7) + ": " + written.target_subject};
+    }
+    request_deploy("rollback", caller.uid, true);
+    Object::Ptr response = ok();
+    response->set("commit", written.commit);
+    response->set("target", written.target);
+    response->set("target_subject", written.target_subject);
+    response->set("message", written.message);
+    response->set("deployment", deployment_of(written.commit));
+    return response;
+}
+
+// Remote mode: `rollback REV` pins the desired state to REV (the remote's branch is not ours to write) until
+// `rollback --unpin`.
+Object::Ptr Daemon::handle_pin(const Object::Ptr& request, const Caller& caller) {
+    constexpr const char* kPinnedKey = "pinned_commit";
+    const bool unpin = request->optValue<bool>("unpin", false);
+    std::string note;
+    std::string target;
+    {
+        std::lock_guard lock(m_deploy_mutex);
+        if (unpin) {
+            const std::string pinned = m_store->meta(kPinnedKey);
+            if (pinned.empty()) return fail(kExitFailure, "nothing is pinned: the branch tip is deployed");
+            if (Result<bool> w = m_store->set_meta(kPinnedKey, ""); !w) return fail(kExitFailure, w.error());
+            note = "unpinned from " + pinned.substr(0, 7) + ": the branch tip again";
+        } else {
+            const std::string revision = request->optValue<std::string>("revision", "");
+            if (revision.empty()) return fail(kExitUsage, "'rollback' needs a revision (a commit hash, tag, HEAD~2...)");
+            const Result<std::string> commit = repo::resolve_revision(m_options.paths.repo, revision);
+            if (!commit) return fail(kExitFailure, "cannot roll back to '" + revision + "': " + commit.error());
+            if (Result<bool> w = m_store->set_meta(kPinnedKey, *commit); !w) return fail(kExitFailure, w.error());
+            target = *commit;
+            note = "pinned to " + commit->substr(0, 7) + " until `gitvisor rollback --unpin`";
+        }
+        const Result<std::string> goal = deploy_target();
+        if (!goal) return fail(kExitFailure, goal.error());
+        std::lock_guard queue_lock(m_queue_mutex);
+        m_labels[*goal] = {"rollback", caller.uid, note};
+        target = *goal;
+    }
+    request_deploy("rollback", caller.uid, true);
+    Object::Ptr response = ok();
+    response->set("commit", target);
+    response->set("target", target);
+    const auto loaded = repo::read_commit_tree(m_options.paths.repo, target);
+    response->set("target_subject", loaded ? loaded->subject : std::string());
+    response->set("message", note);
+    response->set("pinned", !unpin);
+    response->set("deployment", deployment_of(target));
+    return response;
+}
+
 // The plan a deploy of a commit (default: the branch tip) would run now, without running it.
 Object::Ptr Daemon::handle_diff(const Object::Ptr& request) {
     const std::string revision = request->optValue<std::string>("revision", "");
-    const Result<std::string> commit = revision.empty()
-                                           ? repo::resolve_branch(m_options.paths.repo, m_options.paths.branch)
-                                           : repo::resolve_revision(m_options.paths.repo, revision);
+    const Result<std::string> commit =
+        revision.empty() ? deploy_target() : repo::resolve_revision(m_options.paths.repo, revision);
     if (!commit) return fail(kExitFailure, commit.error());
     std::lock_guard lock(m_deploy_mutex);  // the loaded commit and the applied state stay put meanwhile
     const auto set = load_commit(*commit);
@@ -226,6 +324,7 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         response->set("units", units);
         response->set("isolation", describe_isolation());
         response->set("applied_commit", m_store->applied_commit());
+        describe_remote(response);
     } else if (cmd == "status" || cmd == "cat") {
         const std::string name = unit_name(request->getValue<std::string>("unit"));
         std::optional<UnitRecord> r = m_store->get_unit(name);
@@ -246,6 +345,10 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         response->set("deployments", list);
     } else if (cmd == "diff") {
         response = handle_diff(request);
+    } else if (cmd == "sync") {
+        response = handle_sync(request, caller);
+    } else if (cmd == "rollback") {
+        response = handle_rollback(request, caller);
     } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
         response = handle_change(cmd, request, caller);
     } else {

@@ -69,6 +69,8 @@ DeploymentRecord read_deployment(const SqliteStatement& stmt) {
     deployment.result = c.text();
     deployment.started_usec = c.integer();
     deployment.finished_usec = c.optional_integer();
+    deployment.author = c.text();
+    deployment.note = c.text();
     return deployment;
 }
 

@@ -19,7 +19,8 @@ inline constexpr const char* kSelectRun =
     "result, commit_id FROM runs";
 
 inline constexpr const char* kSelectDeployment =
-    "SELECT id, commit_id, subject, trigger_kind, uid, result, started_usec, finished_usec FROM deployments";
+    "SELECT id, commit_id, subject, trigger_kind, uid, result, started_usec, finished_usec, author, note FROM "
+    "deployments";
 
 inline constexpr const char* kSelectEvent = "SELECT id, time_usec, uid, kind, unit, message FROM events";
 

@@ -102,6 +102,12 @@ CREATE TABLE events (
     {2, R"sql(
 ALTER TABLE runs ADD COLUMN commit_id TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Who wrote the deployed commit (`history` shows it) and why a deploy of it was asked for beyond its
+    // trigger (a rollback's target, history rewritten by a force-push).
+    {3, R"sql(
+ALTER TABLE deployments ADD COLUMN author TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN note TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr bool versions_are_consecutive() {

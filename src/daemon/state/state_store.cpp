@@ -35,6 +35,8 @@ public:
     std::vector<UnitRecord> list_units() override;
     std::string applied_commit() override;
     Result<bool> set_applied_commit(const std::string& commit) override;
+    std::string meta(const std::string& key) override;
+    Result<bool> set_meta(const std::string& key, const std::string& value) override;
     Result<int64_t> start_run(const RunRecord& run) override;
     Result<bool> finish_run(int64_t id, int64_t ended_usec, std::optional<int64_t> exit_code,
                             std::optional<int64_t> exit_signal, const std::string& result) override;
@@ -139,22 +141,28 @@ std::vector<UnitRecord> SqliteStateStore::list_units() {
 
 // ---- the applied commit ----
 
-std::string SqliteStateStore::applied_commit() {
+std::string SqliteStateStore::applied_commit() { return meta(kAppliedCommitKey); }
+
+Result<bool> SqliteStateStore::set_applied_commit(const std::string& commit) {
+    return set_meta(kAppliedCommitKey, commit);
+}
+
+std::string SqliteStateStore::meta(const std::string& key) {
     std::lock_guard lock(m_mutex);
     auto stmt = SqliteStatement::prepare(m_db, "SELECT value FROM meta WHERE key = ?1");
     if (!stmt) return {};
-    stmt->bind(1, kAppliedCommitKey);
+    stmt->bind(1, key);
     auto row = stmt->step();
     if (!row || !*row) return {};
     return stmt->column_text(0);
 }
 
-Result<bool> SqliteStateStore::set_applied_commit(const std::string& commit) {
+Result<bool> SqliteStateStore::set_meta(const std::string& key, const std::string& value) {
     std::lock_guard lock(m_mutex);
-    return write_one("record applied commit '" + commit + "'",
+    return write_one("record " + key + " '" + value + "'",
                      "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                     kAppliedCommitKey, commit);
+                     key, value);
 }
 
 // ---- runs ----
@@ -205,10 +213,11 @@ Result<int64_t> SqliteStateStore::begin_deployment(const DeploymentRecord& deplo
         auto stmt = SqliteStatement::prepare(
             m_db,
             "INSERT INTO deployments (commit_id, subject, trigger_kind, uid, result, started_usec, "
-            "finished_usec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            "finished_usec, author, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
         if (!stmt) return Result<int64_t>::fail(stmt.error());
         stmt->bind_all(deployment.commit, deployment.subject, deployment.trigger, deployment.uid,
-                       deployment.result, deployment.started_usec, deployment.finished_usec);
+                       deployment.result, deployment.started_usec, deployment.finished_usec, deployment.author,
+                       deployment.note);
         if (auto inserted = stmt->run(); !inserted) return Result<int64_t>::fail(inserted.error());
         const int64_t id = m_db.last_insert_rowid();
         if (auto details = insert_deployment_details(m_db, id, deployment); !details) {

@@ -64,6 +64,8 @@ struct DeploymentRecord {
     int64_t id = 0;
     std::string commit;
     std::string subject;
+    std::string author;   // "Name <email>" of the commit
+    std::string note;     // e.g. "history rewritten: 1a2b3c4 is not an ancestor", "roll back to 1a2b3c4"
     std::string trigger;  // commit, sync, rollback, cli, auto-rollback, startup
     int64_t uid = -1;     // the caller, for cli-triggered deploys
     std::string result;   // in-progress, applied, rejected, failed, superseded, interrupted
@@ -91,7 +93,7 @@ public:
     static Result<std::unique_ptr<StateStore>> open(const std::string& path);
     virtual ~StateStore() = default;
 
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     virtual int schema_version() = 0;
 
     // Units of the applied desired state.
@@ -103,6 +105,9 @@ public:
     // The applied commit (the last deploy that was applied), or "" when none.
     virtual std::string applied_commit() = 0;
     virtual Result<bool> set_applied_commit(const std::string& commit) = 0;
+    // Other settings kept across restarts (e.g. "pinned_commit"); "" when unset.
+    virtual std::string meta(const std::string& key) = 0;
+    virtual Result<bool> set_meta(const std::string& key, const std::string& value) = 0;
 
     virtual Result<int64_t> start_run(const RunRecord& run) = 0;  // returns the id
     virtual Result<bool> finish_run(int64_t id, int64_t ended_usec, std::optional<int64_t> exit_code,

@@ -132,14 +132,16 @@ TEST_CASE("a version 1 database is migrated with its runs kept and their commit 
     {
         auto store = open_store(path);
         RawDb raw(path);
-        // Back to what version 1 had: runs without commit_id.
+        // Back to what version 1 had: runs without commit_id, deployments without author and note.
         raw.exec("ALTER TABLE runs DROP COLUMN commit_id");
+        raw.exec("ALTER TABLE deployments DROP COLUMN author");
+        raw.exec("ALTER TABLE deployments DROP COLUMN note");
         raw.exec("INSERT INTO runs (unit, invocation, exec_pid, main_pid, started_usec, result) "
                  "VALUES ('web.service', 'inv-1', 10, 11, 5, '')");
         raw.exec("PRAGMA user_version = 1");
     }
     auto store = open_store(path);
-    CHECK(store->schema_version() == 2);
+    CHECK(store->schema_version() == StateStore::kSchemaVersion);
     const auto runs = store->runs_of("web.service", 10);
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].invocation == "inv-1");

@@ -79,6 +79,8 @@ DeploymentRecord sample_deployment(const std::string& commit, const std::string&
     DeploymentRecord deployment;
     deployment.commit = commit;
     deployment.subject = "Deploy " + commit;
+    deployment.author = "Ada <ada@example.com>";
+    deployment.note = "note of " + commit;
     deployment.trigger = "cli";
     deployment.uid = 1000;
     deployment.result = result;
@@ -237,6 +239,8 @@ TEST_CASE("deployments round trip with their errors and actions, newest first", 
     const DeploymentRecord& a = all[1];
     CHECK(a.commit == "bbbb");
     CHECK(a.subject == "Deploy bbbb");
+    CHECK(a.author == "Ada <ada@example.com>");
+    CHECK(a.note == "note of bbbb");
     CHECK(a.trigger == "cli");
     CHECK(a.uid == 1000);
     CHECK(a.result == "applied");
