@@ -3,7 +3,7 @@
 #include <git2.h>
 
 #include <map>
-#include <set>
+#include <memory>
 
 #include "repo_test_support.h"
 
@@ -281,21 +281,20 @@ TEST_CASE("an ambiguous prefix is an error and nothing changes", "[rollback]") {
     // Blobs until two ids share their first 4 hex digits (libgit2's shortest prefix): certain within a few
     // thousand, and the same every run because the contents are fixed.
     git_libgit2_init();
-    git_repository* repo = nullptr;
-    REQUIRE(git_repository_open(&repo, h.work.c_str()) == 0);
+    git_repository* raw = nullptr;
+    REQUIRE(git_repository_open(&raw, h.work.c_str()) == 0);
+    const std::unique_ptr<git_repository, void (*)(git_repository*)> repo(raw, git_repository_free);
     std::map<std::string, std::string> by_prefix;
     std::string ambiguous;
     for (int i = 0; i < 20000 && ambiguous.empty(); ++i) {
         const std::string text = "blob " + std::to_string(i) + "\n";
         git_oid id;
-        REQUIRE(git_blob_create_from_buffer(&id, repo, text.data(), text.size()) == 0);
+        REQUIRE(git_blob_create_from_buffer(&id, repo.get(), text.data(), text.size()) == 0);
         char hex[GIT_OID_HEXSZ + 1] = {};
         git_oid_tostr(hex, sizeof hex, &id);
         const std::string prefix(hex, 4);
         if (!by_prefix.emplace(prefix, hex).second) ambiguous = prefix;
     }
-    git_repository_free(repo);
-    git_libgit2_shutdown();
     REQUIRE_FALSE(ambiguous.empty());
 
     const Snapshot before = snapshot(h);

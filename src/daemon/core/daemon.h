@@ -128,7 +128,8 @@ private:
 
     // Remote mode: the fetch thread, woken early by sync and by shutdown.
     std::thread m_fetch_thread;
-    std::mutex m_fetch_mutex;  // one fetch at a time; guards the fields below
+    std::mutex m_fetch_run_mutex;  // one fetch at a time (libgit2 has no network timeout: one may hang)
+    std::mutex m_fetch_mutex;      // guards the fields below, never held during a fetch
     std::condition_variable m_fetch_wake;
     bool m_fetch_quit = false;
     int64_t m_fetch_failures = 0;  // consecutive, for back-off

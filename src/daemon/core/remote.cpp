@@ -26,13 +26,14 @@ Result<std::string> Daemon::deploy_target() {
 }
 
 Result<std::string> Daemon::fetch_now() {
-    std::lock_guard lock(m_fetch_mutex);
+    std::lock_guard run_lock(m_fetch_run_mutex);
     repo::FetchOptions options;
     options.url = m_options.remote;
     options.branch = m_options.paths.branch;
     options.ssh_key_file = m_options.ssh_key_file;
     options.token_file = m_options.token_file;
     const Result<repo::FetchResult> fetched = repo::fetch_branch(m_options.paths.repo, options);
+    std::unique_lock lock(m_fetch_mutex);
     m_last_fetch_usec = realtime_usec();
     const auto event = [&](const std::string& message) {
         EventRecord e;
@@ -80,6 +81,7 @@ void Daemon::fetch_loop() {
     while (true) {
         (void)fetch_now();
         std::unique_lock lock(m_fetch_mutex);
+        if (m_fetch_quit) return;
         // Back-off after failures: the interval, doubled per failure, at most 8 times it (and 5 minutes).
         int64_t wait_sec = m_options.fetch_interval_sec;
         if (m_fetch_failures > 0)
