@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "../git_daemon_support.h"
 #include "daemon_fixture.h"
 
 using namespace gitvisor::testing;
@@ -99,4 +100,33 @@ TEST_CASE("remote mode: timer and sync deploy pushes, force-pushes too, an unrea
     CHECK(f.cli("sync").exit_code == 0);
     CHECK(f.main_pid("a") == a_pid);
     CHECK(f.cli("status").out.find("failing") == std::string::npos);
+}
+
+TEST_CASE("remote mode over git:// from git daemon on 127.0.0.1: pushes are deployed by timer and sync",
+          "[daemon][remote]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    if (!have_git_daemon()) {
+        WARN("skipped: git daemon is not installed");
+        return;
+    }
+    DaemonFixture f;
+    f.write_unit("a.service", sleeper("1"));
+    f.commit("a");
+    const int port = free_port();
+    GitDaemon server(f.dir.path(), port, f.dir / "git-daemon.log");
+    INFO("git daemon: " << slurp(f.dir / "git-daemon.log"));
+    REQUIRE(server.ready());
+    start_remote_daemon(f, "git://127.0.0.1:" + std::to_string(port) + "/units", 1);
+    REQUIRE(eventually([&] { return f.state("a") == "active/running"; }));
+    f.write_unit("b.service", sleeper("1"));
+    f.commit("b");
+    REQUIRE(eventually([&] { return f.state("b") == "active/running"; }));
+    f.write_unit("b.service", sleeper("2"));
+    f.commit("b again");
+    const pid_t before = f.main_pid("b");
+    CHECK(f.cli("sync").exit_code == 0);
+    CHECK(f.restarted("b", before));
 }
