@@ -310,3 +310,44 @@ TEST_CASE("logs survive the daemon: lines written while gitvisord is down are al
     for (size_t i = 1; i < numbers.size(); ++i) consecutive = consecutive && numbers[i] == numbers[i - 1] + 1;
     CHECK(consecutive);
 }
+
+TEST_CASE("logs of several units are interleaved by time, and the daemon's rotation flags apply", "[daemon][logs]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    f.start_daemon("--log-max-bytes 2K --log-max-files 2");
+    const std::string loop = "[Service]\nExecStart=/bin/sh -c 'i=0; while :; do i=$((i+1)); echo \"%N $i\"; sleep 0.005; done'\n";
+    f.write_unit("left.service", loop);
+    f.write_unit("right.service", loop);
+    f.commit("two talkers");
+    const std::filesystem::path left_logs = f.dir / "state/logs/left.service";
+    REQUIRE(eventually([&] { return std::filesystem::exists(left_logs / "current.2"); }, 20));
+    // Rotated at 2 KiB, two old files kept.
+    CHECK_FALSE(std::filesystem::exists(left_logs / "current.3"));
+    CHECK(std::filesystem::file_size(left_logs / "current.1") <= 2048);
+
+    // (Each unit keeps about 3 x 2 KiB of log, some 70 lines.)
+    const auto lines = json_lines(f.cli("--json logs left right -n 60").out);
+    REQUIRE(lines.size() == 60);
+    std::set<std::string> units;
+    bool ordered = true;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        units.insert(lines[i]->getValue<std::string>("unit"));
+        if (i > 0) ordered = ordered && lines[i - 1]->getValue<int64_t>("time_usec") <= lines[i]->getValue<int64_t>("time_usec");
+    }
+    CHECK(units == std::set<std::string>{"left.service", "right.service"});
+    CHECK(ordered);
+    // Every unit when none is named.
+    CHECK(json_lines(f.cli("--json logs -n 30").out).size() == 30);
+
+    // -f ends cleanly on Ctrl-C.
+    Background follow(shell_quote(gitvisor_binary()) + " --socket " +
+                          shell_quote((f.dir / "run/control.sock").string()) + " logs -f left",
+                      f.dir / "follow.out");
+    REQUIRE(eventually([&] { return follow.output().find("left ") != std::string::npos; }));
+    follow.interrupt();
+    CHECK(eventually([&] { return follow.exited().has_value(); }));
+    CHECK(follow.exited() == std::optional<int>(0));
+}
