@@ -3,6 +3,7 @@
 // read from the commit, never from a work tree, so an uncommitted edit does nothing).
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -17,10 +18,17 @@ struct CommitTree {
     std::vector<unitfile::TreeFile> files;  // *.service, drop-in *.conf, gitvisor.ini; symlinks kept as links
 };
 
+// Blob contents by id, for a long-lived reader (gitvisord): reading a commit that changes one file of 10,000
+// reads one blob. After each read it holds just the blobs of that commit. Not thread-safe.
+struct BlobCache {
+    std::unordered_map<std::string, std::string> blobs;  // raw 20-byte id -> content
+};
+
 // Opens the repository at `repo_path` (bare or not) and reads `revision` (anything libgit2's revparse
 // takes: a hash or prefix, a branch, a tag, "HEAD~2"). Errors name what failed:
 // "cannot open repository '/x': ...", "cannot resolve 'v9': ...".
-Result<CommitTree> read_commit_tree(const std::string& repo_path, const std::string& revision);
+Result<CommitTree> read_commit_tree(const std::string& repo_path, const std::string& revision,
+                                    BlobCache* cache = nullptr);
 
 // The files staged in the index of a non-bare repository (what `git commit` would record), for pre-commit
 // hooks. Unmerged entries are skipped.

@@ -21,6 +21,7 @@ struct LoadedUnit {
     Unit unit;
     Diagnostics diagnostics;
     bool masked = false;  // the main file is empty: the unit is masked and does not run
+    std::string spec_hash;  // normalize.h's spec_hash(unit), filled by load_unit_set with a UnitCache
     bool ok() const { return !has_errors(diagnostics); }
 };
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "unitfile/normalize.h"
 #include "unitfile/unit_name.h"
 
 namespace gitvisor::unitfile {
@@ -34,12 +35,14 @@ public:
     SetLoader(const std::vector<TreeFile>& files, const UnitSetOptions& options) : m_files(files), m_options(options) {}
 
     UnitSet run() {
+        if (m_options.cache) m_context_key = context_key(m_options.context);
         index();
         for (const auto& [name, files] : m_by_name) load_name(name, files);
         if (m_options.repository_checks) {
             check_dependencies();
             check_cycles();
         }
+        if (m_options.cache) m_options.cache->units.swap(m_used);
         std::stable_sort(m_set.diagnostics.begin(), m_set.diagnostics.end(),
                          [](const Diagnostic& a, const Diagnostic& b) {
                              return a.file != b.file ? a.file < b.file : a.line < b.line;
@@ -127,9 +130,25 @@ private:
         // A template is checked as if instantiated, so that "%i.device" or "User=%i" read as they will run.
         const std::string load_name =
             parsed->is_template ? parsed->prefix + "@" + kTemplateCheckInstance + "." + parsed->suffix : name;
-        LoadedUnit loaded = load_unit(load_name, {source->path, source->text}, dropins_for(name), m_options.context);
-        loaded.unit.name = name;
-        if (f.is_symlink) loaded.unit.file = f.path + " -> " + source->path;
+        const std::vector<UnitFileText> dropins = dropins_for(name);
+        LoadedUnit loaded;
+        if (m_options.cache) {
+            std::string key = m_context_key + name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' + source->text;
+            for (const UnitFileText& d : dropins) key += '\0' + d.path + '\0' + d.text;
+            if (auto hit = m_options.cache->units.find(key); hit != m_options.cache->units.end()) {
+                loaded = hit->second;
+            } else {
+                loaded = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
+                loaded.unit.name = name;
+                if (f.is_symlink) loaded.unit.file = f.path + " -> " + source->path;
+                loaded.spec_hash = spec_hash(loaded.unit);
+            }
+            m_used.emplace(std::move(key), loaded);
+        } else {
+            loaded = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
+            loaded.unit.name = name;
+            if (f.is_symlink) loaded.unit.file = f.path + " -> " + source->path;
+        }
         for (Diagnostic& d : loaded.diagnostics) m_set.diagnostics.push_back(d);
         if (loaded.masked) {
             m_set.masked.push_back(name);
@@ -215,8 +234,21 @@ private:
             if (mark[node] == Mark::None) visit(node);
     }
 
+    // The host values that specifiers expand to, as one string: part of every cache key.
+    static std::string context_key(const SpecifierContext& c) {
+        std::string key;
+        for (const std::string* field :
+             {&c.hostname, &c.short_hostname, &c.machine_id, &c.boot_id, &c.kernel_release, &c.architecture,
+              &c.user_name, &c.uid, &c.group_name, &c.gid, &c.home, &c.shell, &c.runtime_dir, &c.state_dir,
+              &c.cache_dir, &c.logs_dir, &c.config_dir, &c.temp_dir, &c.var_temp_dir, &c.fragment_path})
+            key += *field + '\0';
+        return key;
+    }
+
     const std::vector<TreeFile>& m_files;
     const UnitSetOptions& m_options;
+    std::string m_context_key;
+    std::unordered_map<std::string, LoadedUnit> m_used;  // the cache's next content
     std::map<std::string, std::vector<const TreeFile*>> m_by_name;
     DropinIndex m_dropins;
     UnitSet m_set;

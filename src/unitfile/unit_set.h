@@ -4,6 +4,7 @@
 // (DESIGN §3): duplicate names, dependencies on absent units, ordering cycles.
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "unitfile/diagnostic.h"
@@ -20,10 +21,19 @@ struct TreeFile {
     std::string symlink_target;  // for a symlink, as stored in the link
 };
 
+// Units loaded before, by everything they were loaded from (names, file and drop-in texts, host values):
+// a long-lived loader (gitvisord) parses only the units a commit changed. After each load it holds just
+// that load's units. Not thread-safe.
+struct UnitCache {
+    std::unordered_map<std::string, LoadedUnit> units;
+};
+
 struct UnitSetOptions {
     SpecifierContext context;  // host values; unit_name is filled per unit
     // Checks across units (names, dependencies, cycles); off for `gitvisor verify FILE...`.
     bool repository_checks = true;
+    // With a cache, each LoadedUnit's spec_hash is filled as well.
+    UnitCache* cache = nullptr;
 };
 
 struct UnitSet {

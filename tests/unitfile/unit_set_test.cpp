@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "test_support.h"
+#include "unitfile/normalize.h"
 
 using namespace gitvisor::unitfile;
 using Strings = std::vector<std::string>;
@@ -127,4 +128,43 @@ TEST_CASE("drop-in directories for a name", "[unit_set]") {
     CHECK(dropin_dirs_for("foo-bar-baz.service") ==
           Strings{"service.d", "foo-.service.d", "foo-bar-.service.d", "foo-bar-baz.service.d"});
     CHECK(dropin_dirs_for("web@2.service") == Strings{"service.d", "web@.service.d", "web@2.service.d"});
+}
+
+TEST_CASE("with a cache, a load reuses the units whose files did not change", "[unit_set]") {
+    UnitCache cache;
+    UnitSetOptions o;
+    o.context = testing::fixed_context();
+    o.cache = &cache;
+    const std::vector<TreeFile> first = {file("a.service", kSimple), file("b.service", kSimple + "Nice=5\n"),
+                                         file("b.service.d/x.conf", "[Service]\nNice=7\n"),
+                                         file("t@.service", kSimple), symlink_file("t@1.service", "t@.service")};
+    const UnitSet one = load_unit_set(first, o);
+    REQUIRE(one.ok());
+    CHECK(cache.units.size() == 4);  // a, b, the template, its instance
+    for (const LoadedUnit& u : one.units) CHECK(u.spec_hash == spec_hash(u.unit));
+
+    // Unchanged: the same units and hashes as a load without cache.
+    const UnitSet again = load_unit_set(first, o);
+    const UnitSet fresh = load_set(first);
+    REQUIRE(again.units.size() == fresh.units.size());
+    for (size_t i = 0; i < fresh.units.size(); ++i) {
+        CHECK(again.units[i].unit.name == fresh.units[i].unit.name);
+        CHECK(again.units[i].unit.file == fresh.units[i].unit.file);
+        CHECK(again.units[i].spec_hash == spec_hash(fresh.units[i].unit));
+    }
+
+    // A changed drop-in changes b; a removed unit leaves the cache; other host values load anew.
+    std::vector<TreeFile> second = first;
+    second[2] = file("b.service.d/x.conf", "[Service]\nNice=9\n");
+    second.erase(second.begin());
+    const UnitSet two = load_unit_set(second, o);
+    REQUIRE(two.units.size() == 2);
+    CHECK(two.units[0].unit.name == "b.service");
+    CHECK(two.units[0].spec_hash != one.units[1].spec_hash);
+    CHECK(*two.units[0].unit.get<int64_t>("Service", "Nice") == 9);
+    CHECK(cache.units.size() == 3);
+    o.context.hostname = "elsewhere";
+    const UnitSet three = load_unit_set(second, o);
+    CHECK(three.units.size() == 2);
+    CHECK(cache.units.size() == 3);
 }

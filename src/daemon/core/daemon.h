@@ -32,6 +32,7 @@
 #include "daemon/repo/watcher.h"
 #include "daemon/state/state_store.h"
 #include "daemon/supervise/supervisor.h"
+#include "repo/commit_tree.h"
 #include "unitfile/unit_set.h"
 
 namespace gitvisor::daemon {
@@ -154,6 +155,9 @@ private:
     std::string m_loaded_author;
     std::shared_ptr<const unitfile::UnitSet> m_loaded_set;
     std::map<std::string, std::string> m_loaded_texts;  // unit name -> its files' text, for `cat`
+    // What the last commit loaded read and parsed: the next load reads and parses only what changed.
+    repo::BlobCache m_blob_cache;
+    unitfile::UnitCache m_unit_cache;
     Result<std::shared_ptr<const unitfile::UnitSet>> load_commit(const std::string& commit);
     unitfile::SpecifierContext host_context() const;
     // The inputs of make_plan: a loaded commit's units meant for this host, and what is applied.

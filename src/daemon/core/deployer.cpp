@@ -117,10 +117,11 @@ unitfile::SpecifierContext Daemon::host_context() const {
 Result<std::shared_ptr<const unitfile::UnitSet>> Daemon::load_commit(const std::string& commit) {
     using R = Result<std::shared_ptr<const unitfile::UnitSet>>;
     if (commit == m_loaded_commit && m_loaded_set) return R::ok(m_loaded_set);
-    auto tree = repo::read_commit_tree(m_options.paths.repo, commit);
+    auto tree = repo::read_commit_tree(m_options.paths.repo, commit, &m_blob_cache);
     if (!tree) return R::fail(tree.error());
     unitfile::UnitSetOptions options;
     options.context = host_context();
+    options.cache = &m_unit_cache;
     auto set = std::make_shared<const unitfile::UnitSet>(unitfile::load_unit_set(tree->files, options));
     std::map<std::string, std::string> by_path;
     for (const unitfile::TreeFile& f : tree->files) by_path[f.path] = f.is_symlink ? "" : f.text;
@@ -221,7 +222,7 @@ std::map<std::string, DesiredUnit> Daemon::desired_units(const unitfile::UnitSet
     const unitfile::SpecifierContext host = host_context();
     for (const unitfile::LoadedUnit& u : set.units)
         if (unitfile::host_condition_holds(u.unit, host.hostname, host.machine_id))
-            desired[u.unit.name] = {unitfile::spec_hash(u.unit), &u.unit};
+            desired[u.unit.name] = {u.spec_hash.empty() ? unitfile::spec_hash(u.unit) : u.spec_hash, &u.unit};
     return desired;
 }
 
@@ -334,7 +335,7 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     // Unchanged units keep the commit that deployed them, but their text is refreshed for `cat`.
     for (const auto& [name, d] : desired) {
         if (plan.find(name)) continue;
-        if (std::optional<UnitRecord> r = m_store->get_unit(name)) {
+        if (std::optional<UnitRecord> r = m_store->get_unit(name); r && r->unit_text != m_loaded_texts[name]) {
             r->unit_text = m_loaded_texts[name];
             (void)m_store->put_unit(*r);
         }
