@@ -3,10 +3,13 @@
 // figure is measured. Nothing outlives a run: see daemon_bench_session.h.
 //
 // Usage: daemon_bench [--figures LIST] [--units LIST] [--commits N] [--kills N] [--status-runs N]
-//                     [--bringup-runs N] [--warmup N] [--poll-us N] [--run-base DIR] [--json PATH]
+//                     [--bringup-runs N] [--log-lines N] [--rollbacks N] [--repo-units LIST]
+//                     [--big-commits N] [--warmup N] [--poll-us N] [--run-base DIR] [--json PATH]
 //                     [--bin-dir DIR] [--gitvisord PATH] [--gitvisor-exec PATH] [--gitvisor PATH]
 // Exit status: 0 when every selected figure was measured (PASS or FAIL), 1 on an error, 2 on a usage
 // error, 130 when interrupted.
+
+#include "daemon_bench.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -19,150 +22,13 @@
 #include <sstream>
 
 #include "common/json_reader.h"
-#include "daemon_bench_probe.h"
-#include "daemon_bench_repo.h"
-#include "daemon_bench_report.h"
-#include "daemon_bench_session.h"
 
-using namespace gitvisor::bench;
-
+namespace gitvisor::bench {
 namespace {
-
-const char* const kUsage =
-    "usage: daemon_bench [options]   (as root)\n"
-    "  --figures LIST      which figures, by number or name (default all):\n"
-    "                      1 commit, 2 bringup, 3 crash, 4 status, 5 memory\n"
-    "  --units LIST        unit counts brought up at once (default 100,1000); memory uses the largest\n"
-    "  --commits N         commits timed for figure 1 (default 30)\n"
-    "  --kills N           kills timed for figure 3 (default 20)\n"
-    "  --status-runs N     `gitvisor status` runs timed for figure 4 (default 200)\n"
-    "  --bringup-runs N    bring-ups timed per unit count (default 3)\n"
-    "  --warmup N          untimed rounds before each figure (default 5; one bring-up of 10 units)\n"
-    "  --poll-us N         polling interval while waiting for a process, in µs (default 200)\n"
-    "  --run-base DIR      where the run folder goes (default /run or /dev/shm when tmpfs)\n"
-    "  --json PATH         also write the figures as JSON to PATH\n"
-    "  --bin-dir DIR       the build folder holding src/{daemon,exec,cli} (default: this build's)\n"
-    "  --gitvisord PATH, --gitvisor-exec PATH, --gitvisor PATH   each program's path\n";
 
 constexpr const char* kRestartUnit = "bench-restart.service";
 constexpr const char* kCrashUnit = "bench-crash.service";
 constexpr const char* kStatusUnit = "bench-status.service";
-constexpr const char* kMainName = "sleep";  // /proc/PID/comm of every unit's ExecStart=/bin/sleep infinity
-
-struct Options {
-    std::set<int> figures = {1, 2, 3, 4, 5};
-    std::vector<int> unit_counts = {100, 1000};
-    int commits = 30;
-    int kills = 20;
-    int status_runs = 200;
-    int bringup_runs = 3;
-    int warmup = 5;
-    std::chrono::microseconds poll{200};
-    std::string run_base;
-    std::string json_path;
-    Binaries binaries;
-};
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-std::vector<std::string> split(const std::string& list) {
-    std::vector<std::string> items;
-    std::istringstream in(list);
-    for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) items.push_back(item);
-    return items;
-}
-
-int number(const std::string& flag, const std::string& text, long minimum = 1) {
-    char* end = nullptr;
-    const long v = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000)
-        throw UsageError("'" + flag + "' needs a number from " + std::to_string(minimum) + ", not '" + text +
-                         "'");
-    return static_cast<int>(v);
-}
-
-Options parse_options(int argc, char** argv) {
-    Options o;
-    std::string bin_dir = GITVISOR_BINARY_DIR;
-    std::string gitvisord, exec, cli;
-    o.run_base = filesystem_type("/run") == "tmpfs"       ? "/run"
-                 : filesystem_type("/dev/shm") == "tmpfs" ? "/dev/shm"
-                                                          : "";
-    const std::map<std::string, int> names = {
-        {"commit", 1}, {"bringup", 2}, {"crash", 3}, {"status", 4}, {"memory", 5}};
-    for (int i = 1; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (flag == "--help" || flag == "-h") {
-            std::fputs(kUsage, stdout);
-            std::exit(0);
-        }
-        if (i + 1 >= argc) throw UsageError("'" + flag + "' needs a value, or is unknown");
-        const std::string value = argv[++i];
-        if (flag == "--figures") {
-            o.figures.clear();
-            for (const std::string& f : split(value)) {
-                if (f == "all") {
-                    o.figures = {1, 2, 3, 4, 5};
-                } else if (names.count(f)) {
-                    o.figures.insert(names.at(f));
-                } else if (f.size() == 1 && f[0] >= '1' && f[0] <= '5') {
-                    o.figures.insert(f[0] - '0');
-                } else {
-                    throw UsageError("unknown figure '" + f + "'");
-                }
-            }
-        } else if (flag == "--units") {
-            o.unit_counts.clear();
-            for (const std::string& n : split(value)) o.unit_counts.push_back(number(flag, n));
-            std::sort(o.unit_counts.begin(), o.unit_counts.end());
-        } else if (flag == "--commits") {
-            o.commits = number(flag, value);
-        } else if (flag == "--kills") {
-            o.kills = number(flag, value);
-        } else if (flag == "--status-runs") {
-            o.status_runs = number(flag, value);
-        } else if (flag == "--bringup-runs") {
-            o.bringup_runs = number(flag, value);
-        } else if (flag == "--warmup") {
-            o.warmup = number(flag, value, 0);
-        } else if (flag == "--poll-us") {
-            o.poll = std::chrono::microseconds(number(flag, value));
-        } else if (flag == "--run-base") {
-            o.run_base = value;
-        } else if (flag == "--json") {
-            o.json_path = value;
-        } else if (flag == "--bin-dir") {
-            bin_dir = value;
-        } else if (flag == "--gitvisord") {
-            gitvisord = value;
-        } else if (flag == "--gitvisor-exec") {
-            exec = value;
-        } else if (flag == "--gitvisor") {
-            cli = value;
-        } else {
-            throw UsageError("unknown option '" + flag + "'");
-        }
-    }
-    if (o.figures.empty() || o.unit_counts.empty()) throw UsageError("nothing to measure");
-    o.binaries.gitvisord = gitvisord.empty() ? bin_dir + "/src/daemon/gitvisord" : gitvisord;
-    o.binaries.exec = exec.empty() ? bin_dir + "/src/exec/gitvisor-exec" : exec;
-    o.binaries.cli = cli.empty() ? bin_dir + "/src/cli/gitvisor" : cli;
-    for (const std::string& program : {o.binaries.gitvisord, o.binaries.exec, o.binaries.cli})
-        if (::access(program.c_str(), X_OK) != 0) throw UsageError("cannot run '" + program + "'");
-    return o;
-}
-
-std::string thousands(int n) {
-    std::string digits = std::to_string(n);
-    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3)
-        digits.insert(static_cast<size_t>(at), ",");
-    return digits;
-}
-
-double median(const std::vector<double>& samples) { return percentile(samples, 50); }
 
 std::string restart_unit(int round) {
     const std::string head = "[Unit]\nDescription=daemon_bench: restarted by every commit\n\n[Service]\n";
@@ -175,34 +41,16 @@ const char* const kCrashUnitText =
 const char* const kPlainUnitText =
     "[Unit]\nDescription=daemon_bench: a trivial unit\n\n[Service]\nExecStart=/bin/sleep infinity\n";
 
-// The figures, measured in one session of gitvisord. Each figure's method is fixed, so runs compare.
-class Bench {
-public:
-    Bench(const Options& options, Session& session, UnitRepo& repo, Report& report)
-        : m_options(options), m_session(session), m_repo(repo), m_report(report) {}
+}  // namespace
 
-    void deploy_base_units();
-    void status_round_trip();
-    void commit_to_running();
-    void crash_to_restart();
-    void bring_up_and_memory();
+std::string thousands(int n) {
+    std::string digits = std::to_string(n);
+    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3)
+        digits.insert(static_cast<size_t>(at), ",");
+    return digits;
+}
 
-private:
-    UnitRepo::Landed commit(const std::string& message) { return m_repo.commit(m_files, message); }
-    double wait_deployed(const std::string& commit, double seconds);
-    void wait_units(const std::vector<std::string>& units, bool present, double seconds);
-    std::string procs_file(const std::string& unit) const;
-    pid_t main_process(const std::string& procs, pid_t other_than) const;
-    std::vector<Figure> measure_memory(int units);
-    void add(Figure figure) { m_report.figures.push_back(std::move(figure)); }
-
-    const Options& m_options;
-    Session& m_session;
-    UnitRepo& m_repo;
-    Report& m_report;
-    std::map<std::string, std::string> m_files;  // the tree of the next commit
-    int m_round = 0;
-};
+double median(const std::vector<double>& samples) { return percentile(samples, 50); }
 
 // Waits until the newest deployment is of `commit` and finished; its duration as gitvisord recorded it (ms).
 double Bench::wait_deployed(const std::string& commit, double seconds) {
@@ -265,6 +113,21 @@ pid_t Bench::main_process(const std::string& procs, pid_t other_than) const {
     return 0;
 }
 
+bool Bench::new_main_process(const std::string& procs, const std::vector<pid_t>& before, double seconds,
+                             Clock::time_point* seen) const {
+    return wait_until(
+        [&] {
+            for (pid_t pid : cgroup_pids(procs)) {
+                if (std::find(before.begin(), before.end(), pid) != before.end()) continue;
+                if (process_name(pid) != kMainName) continue;
+                *seen = Clock::now();
+                return true;
+            }
+            return false;
+        },
+        seconds, m_options.poll);
+}
+
 void Bench::deploy_base_units() {
     m_files[kRestartUnit] = restart_unit(m_round);
     m_files[kCrashUnit] = kCrashUnitText;
@@ -322,20 +185,8 @@ void Bench::commit_to_running() {
         m_files[kRestartUnit] = restart_unit(++m_round);
         const std::vector<pid_t> before = cgroup_pids(procs);
         const UnitRepo::Landed landed = commit("bench: round " + std::to_string(m_round));
-        // The new main process: a pid new to the unit's cgroup that has executed /bin/sleep.
         Clock::time_point seen;
-        const bool found = wait_until(
-            [&] {
-                for (pid_t pid : cgroup_pids(procs)) {
-                    if (std::find(before.begin(), before.end(), pid) != before.end()) continue;
-                    if (process_name(pid) != kMainName) continue;
-                    seen = Clock::now();
-                    return true;
-                }
-                return false;
-            },
-            10, m_options.poll);
-        if (!found)
+        if (!new_main_process(procs, before, 10, &seen))
             throw std::runtime_error("no new main process of " + std::string(kRestartUnit) +
                                      " 10 s after a commit");
         const double deploy_ms = wait_deployed(landed.commit, 30);
@@ -510,6 +361,137 @@ void Bench::bring_up_and_memory() {
     for (Figure& f : memory_figures) add(std::move(f));
 }
 
+}  // namespace gitvisor::bench
+
+namespace {
+
+using namespace gitvisor::bench;
+
+const char* const kUsage =
+    "usage: daemon_bench [options]   (as root)\n"
+    "  --figures LIST      which figures, by number or name (default all):\n"
+    "                      1 commit, 2 bringup, 3 crash, 4 status, 5 memory, 6 logs, 7 rollback,\n"
+    "                      8 bigrepo\n"
+    "  --units LIST        unit counts brought up at once (default 100,1000); memory uses the largest\n"
+    "  --commits N         commits timed for figure 1 (default 30)\n"
+    "  --kills N           kills timed for figure 3 (default 20)\n"
+    "  --status-runs N     `gitvisor status` runs timed for figure 4 (default 200)\n"
+    "  --bringup-runs N    bring-ups timed per unit count (default 3)\n"
+    "  --log-lines N       log lines timed for figure 6 (default 250)\n"
+    "  --rollbacks N       rollbacks timed for figure 7 (default 20)\n"
+    "  --repo-units LIST   repository sizes for figure 8 (default 100,10000)\n"
+    "  --big-commits N     one-unit commits timed per repository size for figure 8 (default 15)\n"
+    "  --warmup N          untimed rounds before each figure (default 5; one bring-up of 10 units;\n"
+    "                      10 log lines per round)\n"
+    "  --poll-us N         polling interval while waiting for a process, in µs (default 200)\n"
+    "  --run-base DIR      where the run folder goes (default /run or /dev/shm when tmpfs)\n"
+    "  --json PATH         also write the figures as JSON to PATH\n"
+    "  --bin-dir DIR       the build folder holding src/{daemon,exec,cli} (default: this build's)\n"
+    "  --gitvisord PATH, --gitvisor-exec PATH, --gitvisor PATH   each program's path\n";
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> split(const std::string& list) {
+    std::vector<std::string> items;
+    std::istringstream in(list);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) items.push_back(item);
+    return items;
+}
+
+int number(const std::string& flag, const std::string& text, long minimum = 1) {
+    char* end = nullptr;
+    const long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000)
+        throw UsageError("'" + flag + "' needs a number from " + std::to_string(minimum) + ", not '" + text +
+                         "'");
+    return static_cast<int>(v);
+}
+
+Options parse_options(int argc, char** argv) {
+    Options o;
+    std::string bin_dir = GITVISOR_BINARY_DIR;
+    std::string gitvisord, exec, cli;
+    o.run_base = filesystem_type("/run") == "tmpfs"       ? "/run"
+                 : filesystem_type("/dev/shm") == "tmpfs" ? "/dev/shm"
+                                                          : "";
+    const std::map<std::string, int> names = {{"commit", 1}, {"bringup", 2}, {"crash", 3},    {"status", 4},
+                                              {"memory", 5}, {"logs", 6},    {"rollback", 7}, {"bigrepo", 8}};
+    for (int i = 1; i < argc; ++i) {
+        const std::string flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            std::fputs(kUsage, stdout);
+            std::exit(0);
+        }
+        if (i + 1 >= argc) throw UsageError("'" + flag + "' needs a value, or is unknown");
+        const std::string value = argv[++i];
+        if (flag == "--figures") {
+            o.figures.clear();
+            for (const std::string& f : split(value)) {
+                if (f == "all") {
+                    for (int figure = 1; figure <= kFigureCount; ++figure) o.figures.insert(figure);
+                } else if (names.count(f)) {
+                    o.figures.insert(names.at(f));
+                } else if (f.size() == 1 && f[0] >= '1' && f[0] - '0' <= kFigureCount) {
+                    o.figures.insert(f[0] - '0');
+                } else {
+                    throw UsageError("unknown figure '" + f + "'");
+                }
+            }
+        } else if (flag == "--units") {
+            o.unit_counts.clear();
+            for (const std::string& n : split(value)) o.unit_counts.push_back(number(flag, n));
+            std::sort(o.unit_counts.begin(), o.unit_counts.end());
+        } else if (flag == "--commits") {
+            o.commits = number(flag, value);
+        } else if (flag == "--kills") {
+            o.kills = number(flag, value);
+        } else if (flag == "--status-runs") {
+            o.status_runs = number(flag, value);
+        } else if (flag == "--bringup-runs") {
+            o.bringup_runs = number(flag, value);
+        } else if (flag == "--log-lines") {
+            o.log_lines = number(flag, value);
+        } else if (flag == "--rollbacks") {
+            o.rollbacks = number(flag, value);
+        } else if (flag == "--repo-units") {
+            o.repo_units.clear();
+            for (const std::string& n : split(value)) o.repo_units.push_back(number(flag, n));
+            std::sort(o.repo_units.begin(), o.repo_units.end());
+        } else if (flag == "--big-commits") {
+            o.big_commits = number(flag, value);
+        } else if (flag == "--warmup") {
+            o.warmup = number(flag, value, 0);
+        } else if (flag == "--poll-us") {
+            o.poll = std::chrono::microseconds(number(flag, value));
+        } else if (flag == "--run-base") {
+            o.run_base = value;
+        } else if (flag == "--json") {
+            o.json_path = value;
+        } else if (flag == "--bin-dir") {
+            bin_dir = value;
+        } else if (flag == "--gitvisord") {
+            gitvisord = value;
+        } else if (flag == "--gitvisor-exec") {
+            exec = value;
+        } else if (flag == "--gitvisor") {
+            cli = value;
+        } else {
+            throw UsageError("unknown option '" + flag + "'");
+        }
+    }
+    if (o.figures.empty() || o.unit_counts.empty() || o.repo_units.empty())
+        throw UsageError("nothing to measure");
+    o.binaries.gitvisord = gitvisord.empty() ? bin_dir + "/src/daemon/gitvisord" : gitvisord;
+    o.binaries.exec = exec.empty() ? bin_dir + "/src/exec/gitvisor-exec" : exec;
+    o.binaries.cli = cli.empty() ? bin_dir + "/src/cli/gitvisor" : cli;
+    for (const std::string& program : {o.binaries.gitvisord, o.binaries.exec, o.binaries.cli})
+        if (::access(program.c_str(), X_OK) != 0) throw UsageError("cannot run '" + program + "'");
+    return o;
+}
+
 void describe_run(Report& report, const Session& session, const Options& options) {
     const Machine m = describe_machine();
     char cores[160];
@@ -567,6 +549,9 @@ int main(int argc, char** argv) {
         if (options.figures.count(1)) bench.commit_to_running();
         if (options.figures.count(3)) bench.crash_to_restart();
         if (options.figures.count(2) || options.figures.count(5)) bench.bring_up_and_memory();
+        if (options.figures.count(6)) bench.logs_follow();
+        if (options.figures.count(7)) bench.rollback_latency();
+        if (options.figures.count(8)) bench.big_repository();
         report.completed = true;
     } catch (const Interrupted&) {
         std::fprintf(stderr, "daemon_bench: interrupted; cleaning up\n");

@@ -40,17 +40,18 @@ UnitRepo::~UnitRepo() {
 
 UnitRepo::Landed UnitRepo::commit(const std::map<std::string, std::string>& files,
                                   const std::string& message) {
-    // 1. The tree: one blob per distinct text (a thousand identical units share one).
+    // 1. The tree: one blob per distinct text (a thousand identical units share one), each written once
+    //    per run: writing an existing loose object again would rewrite its file's time (libgit2's
+    //    "freshen"), ten thousand inode updates per commit in a large repository.
     git_treebuilder* raw_builder = nullptr;
     check(git_treebuilder_new(&raw_builder, m_repo, nullptr), "make a tree");
     TreeBuilder builder(raw_builder);
-    std::map<std::string, git_oid> blobs;
     for (const auto& [name, text] : files) {
-        auto blob = blobs.find(text);
-        if (blob == blobs.end()) {
+        auto blob = m_blobs.find(text);
+        if (blob == m_blobs.end()) {
             git_oid id;
             check(git_blob_create_from_buffer(&id, m_repo, text.data(), text.size()), "write '" + name + "'");
-            blob = blobs.emplace(text, id).first;
+            blob = m_blobs.emplace(text, id).first;
         }
         check(git_treebuilder_insert(nullptr, builder.get(), name.c_str(), &blob->second, GIT_FILEMODE_BLOB),
               "add '" + name + "'");
@@ -87,6 +88,13 @@ UnitRepo::Landed UnitRepo::commit(const std::map<std::string, std::string>& file
     check(moved, "move " + m_branch_ref);
     Reference ref(raw_ref);
     return landed;
+}
+
+void UnitRepo::check_out_tip() {
+    if (git_repository_is_bare(m_repo)) return;
+    git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
+    options.checkout_strategy = GIT_CHECKOUT_FORCE;
+    check(git_checkout_head(m_repo, &options), "check out " + m_branch_ref);
 }
 
 }  // namespace gitvisor::bench

@@ -2,6 +2,8 @@
 // Commits to the unit repository through libgit2, as a deploy tool would, so the moment the branch moves
 // can be timed precisely: the commit object is written first, then only the ref update is timed.
 
+#include <git2/oid.h>
+
 #include <map>
 #include <string>
 
@@ -28,9 +30,14 @@ public:
     // tip, then moves the branch to it. Throws std::runtime_error on a libgit2 error.
     Landed commit(const std::map<std::string, std::string>& files, const std::string& message);
 
+    // Brings the index and work tree (unless the repository is bare) to the branch tip, discarding what
+    // differs: commit() moves the branch alone, and `gitvisor rollback` refuses an unclean work tree.
+    void check_out_tip();
+
 private:
     git_repository* m_repo = nullptr;
     std::string m_branch_ref;
+    std::map<std::string, git_oid> m_blobs;  // text -> blob written by this run
 };
 
 }  // namespace gitvisor::bench

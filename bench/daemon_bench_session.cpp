@@ -1,6 +1,7 @@
 #include "daemon_bench_session.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
@@ -92,19 +93,20 @@ bool wait_until(const std::function<bool()>& done, double seconds, std::chrono::
     }
 }
 
-int run_program(const std::vector<std::string>& args, std::string* out) {
-    int pipe_fds[2] = {-1, -1};
-    if (out && ::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot make a pipe");
+namespace {
+
+// Spawns `args` with stdin and stderr on /dev/null and stdout on `stdout_fd` (/dev/null when -1), default
+// signal dispositions and an empty mask, as from a shell. Its pid; throws when it cannot be spawned.
+pid_t spawn_program(const std::vector<std::string>& args, int stdout_fd) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    if (out) {
-        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+    if (stdout_fd >= 0) {
+        posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
     } else {
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     }
-    // The program gets default signal dispositions and an empty mask, as from a shell.
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t defaults, none;
@@ -119,23 +121,92 @@ int run_program(const std::vector<std::string>& args, std::string* out) {
     const int spawned = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
-    if (out) {
-        ::close(pipe_fds[1]);
-        out->clear();
-        char buffer[8192];
-        while (spawned == 0) {
-            const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            out->append(buffer, static_cast<size_t>(n));
-        }
-        ::close(pipe_fds[0]);
-    }
     if (spawned != 0) throw std::runtime_error("cannot run '" + args[0] + "': " + std::strerror(spawned));
+    return pid;
+}
+
+int wait_exit_code(pid_t pid) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+int run_program(const std::vector<std::string>& args, std::string* out) {
+    if (!out) return wait_exit_code(spawn_program(args, -1));
+    int pipe_fds[2] = {-1, -1};
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot make a pipe");
+    pid_t pid = 0;
+    try {
+        pid = spawn_program(args, pipe_fds[1]);
+    } catch (...) {
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        throw;
+    }
+    ::close(pipe_fds[1]);
+    out->clear();
+    char buffer[8192];
+    while (true) {
+        const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out->append(buffer, static_cast<size_t>(n));
+    }
+    ::close(pipe_fds[0]);
+    return wait_exit_code(pid);
+}
+
+RunningProgram::RunningProgram(const std::vector<std::string>& args) {
+    int pipe_fds[2] = {-1, -1};
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot make a pipe");
+    try {
+        m_pid = spawn_program(args, pipe_fds[1]);
+    } catch (...) {
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        throw;
+    }
+    ::close(pipe_fds[1]);
+    m_fd = pipe_fds[0];
+}
+
+RunningProgram::~RunningProgram() {
+    ::close(m_fd);
+    ::kill(m_pid, SIGTERM);
+    if (!reap_within(m_pid, 2)) {
+        ::kill(m_pid, SIGKILL);
+        reap_within(m_pid, 10);
+    }
+}
+
+RunningProgram::Output RunningProgram::read_lines(std::chrono::milliseconds timeout) {
+    Output output;
+    pollfd fd{m_fd, POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno == EINTR) throw_if_interrupted();
+    if (ready <= 0) return output;
+    char buffer[65536];
+    const ssize_t n = ::read(m_fd, buffer, sizeof buffer);
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    output.read_usec = static_cast<int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+    if (n < 0) {
+        if (errno == EINTR) throw_if_interrupted();
+        return output;
+    }
+    if (n == 0) {
+        output.ended = true;
+        return output;
+    }
+    m_partial.append(buffer, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t end; (end = m_partial.find('\n', start)) != std::string::npos; start = end + 1)
+        output.lines.push_back(m_partial.substr(start, end - start));
+    m_partial.erase(0, start);
+    return output;
 }
 
 Session::Session(Binaries binaries, const std::string& run_base)

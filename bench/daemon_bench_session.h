@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -94,5 +95,30 @@ private:
 // Spawns `argv` (stdin and stderr on /dev/null; stdout captured into `out` when given, else /dev/null)
 // and waits for it. Its exit code, 128+N for a signal.
 int run_program(const std::vector<std::string>& argv, std::string* out = nullptr);
+
+// A program spawned as run_program does but left running, its stdout on a pipe that the caller reads line
+// by line (`gitvisor logs -f`). Destroying it ends it (SIGTERM, then SIGKILL after 2 s) and reaps it, also
+// when a figure fails; should that be missed, Session::clean_up kills it, as its argv names the run folder.
+class RunningProgram {
+public:
+    explicit RunningProgram(const std::vector<std::string>& argv);  // throws when it cannot be spawned
+    ~RunningProgram();
+    RunningProgram(const RunningProgram&) = delete;
+    RunningProgram& operator=(const RunningProgram&) = delete;
+
+    struct Output {
+        std::vector<std::string> lines;  // complete lines, without their newline
+        int64_t read_usec = 0;           // CLOCK_REALTIME (µs since the epoch) when read() returned them
+        bool ended = false;              // end of file: the program closed its stdout
+    };
+    // Waits at most `timeout` for output, then reads what there is once: maybe no complete line yet.
+    // Throws Interrupted.
+    Output read_lines(std::chrono::milliseconds timeout);
+
+private:
+    pid_t m_pid = 0;
+    int m_fd = -1;
+    std::string m_partial;  // the start of a line whose newline has not arrived
+};
 
 }  // namespace gitvisor::bench

@@ -135,15 +135,19 @@ private:
         if (m_options.cache) {
             std::string key = m_context_key + name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' + source->text;
             for (const UnitFileText& d : dropins) key += '\0' + d.path + '\0' + d.text;
-            if (auto hit = m_options.cache->units.find(key); hit != m_options.cache->units.end()) {
-                loaded = hit->second;
+            // The cache's entry moves to its next content as it is (no copy); the set gets one copy.
+            auto node = m_options.cache->units.extract(key);
+            if (node.empty()) {
+                LoadedUnit fresh = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
+                fresh.unit.name = name;
+                if (f.is_symlink) fresh.unit.file = f.path + " -> " + source->path;
+                fresh.spec_hash = spec_hash(fresh.unit);
+                loaded = fresh;
+                m_used.emplace(std::move(key), std::move(fresh));
             } else {
-                loaded = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
-                loaded.unit.name = name;
-                if (f.is_symlink) loaded.unit.file = f.path + " -> " + source->path;
-                loaded.spec_hash = spec_hash(loaded.unit);
+                loaded = node.mapped();
+                m_used.insert(std::move(node));
             }
-            m_used.emplace(std::move(key), loaded);
         } else {
             loaded = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
             loaded.unit.name = name;
