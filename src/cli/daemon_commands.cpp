@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "common/exit_codes.h"
+#include "unitfile/values.h"
 #include "common/json.h"
 #include "common/time_format.h"
 
@@ -341,6 +342,59 @@ int run_rollback(const GlobalOptions& g, const std::vector<std::string>& args, s
         if (d.is_object()) print_deployment(d, out);
     }
     return deployment_exit_code(d);
+}
+
+}  // namespace gitvisor::cli
+
+namespace gitvisor::cli {
+
+int run_reload(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream&, std::ostream& err) {
+    if (args.empty()) {
+        err << "gitvisor: error: reload needs at least one unit\n";
+        return kExitUsage;
+    }
+    int code = kExitSuccess;
+    std::string what;
+    for (size_t i = 0; i < args.size(); ++i) what += (i ? " " : "") + args[i];
+    return request(g, request_line("reload", {{"units", string_list(args)}}), "reload", what, err, code) ? kExitSuccess
+                                                                                                          : code;
+}
+
+int run_kill(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream&, std::ostream& err) {
+    constexpr const char* kUsage = "usage: gitvisor kill UNIT... [-s SIGNAL] [--kill-whom main|all]";
+    std::vector<std::string> units;
+    int signal = 15;
+    std::string whom = "all";
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if ((a == "-s" || a == "--signal") && i + 1 < args.size()) {
+            const Result<int> parsed = unitfile::parse_signal(args[++i]);
+            if (!parsed) {
+                err << "gitvisor: error: " << parsed.error() << "\n" << kUsage << "\n";
+                return kExitUsage;
+            }
+            signal = *parsed;
+        } else if (a == "--kill-whom" && i + 1 < args.size()) {
+            whom = args[++i];
+        } else if (a.starts_with("--kill-whom=")) {
+            whom = a.substr(12);
+        } else if (a.starts_with("-")) {
+            err << "gitvisor: error: unknown or incomplete option '" << a << "'\n" << kUsage << "\n";
+            return kExitUsage;
+        } else {
+            units.push_back(a);
+        }
+    }
+    if (units.empty() || (whom != "main" && whom != "all")) {
+        err << "gitvisor: error: " << kUsage << "\n";
+        return kExitUsage;
+    }
+    int code = kExitSuccess;
+    std::string what;
+    for (size_t i = 0; i < units.size(); ++i) what += (i ? " " : "") + units[i];
+    const std::string req = request_line(
+        "kill", {{"units", string_list(units)}, {"signal", std::to_string(signal)}, {"whom", json_quote(whom)}});
+    return request(g, req, "kill", what, err, code) ? kExitSuccess : code;
 }
 
 }  // namespace gitvisor::cli

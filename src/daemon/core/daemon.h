@@ -52,6 +52,9 @@ struct DaemonOptions {
     std::string token_file;
 };
 
+// A unit's Timeout*Sec= in µs (`fallback` when unset or without a unit); -1 for infinity.
+int64_t timeout_usec(const unitfile::Unit* unit, const char* key, uint64_t fallback);
+
 // Who sent a control request (SO_PEERCRED).
 struct Caller {
     int64_t uid = -1;
@@ -176,6 +179,8 @@ private:
     Poco::JSON::Object::Ptr handle_sync(const Poco::JSON::Object::Ptr& request, const Caller& caller);
     Poco::JSON::Object::Ptr handle_rollback(const Poco::JSON::Object::Ptr& request, const Caller& caller);
     Poco::JSON::Object::Ptr handle_pin(const Poco::JSON::Object::Ptr& request, const Caller& caller);
+    Poco::JSON::Object::Ptr handle_signal(const std::string& cmd, const Poco::JSON::Object::Ptr& request,
+                                          const Caller& caller);
     // The deploy of `commit` that the queue ran last, as JSON (null when there is none).
     Poco::JSON::Object::Ptr deployment_of(const std::string& commit);
     const unitfile::Unit* find_loaded(const std::string& name);

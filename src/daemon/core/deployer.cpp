@@ -47,12 +47,6 @@ uint64_t pid_max() {
     return v;
 }
 
-int64_t timeout_usec(const Unit* unit, const char* key, uint64_t fallback) {
-    if (!unit) return static_cast<int64_t>(fallback);
-    const uint64_t v = unitfile::value_or_default(*unit, "Service", key, unitfile::Duration{fallback}).usec;
-    return v == unitfile::kInfinity ? -1 : static_cast<int64_t>(v);
-}
-
 // Runs `work` for every name of a wave on up to 64 threads, each taking the next name as soon as it is
 // done, so one slow unit does not hold back the rest.
 template <class Work>
@@ -68,6 +62,13 @@ void run_wave(const std::vector<std::string>& wave, Work work) {
 }
 
 }  // namespace
+
+int64_t timeout_usec(const Unit* unit, const char* key, uint64_t fallback) {
+    if (!unit) return static_cast<int64_t>(fallback);
+    const uint64_t v = unitfile::value_or_default(*unit, "Service", key, unitfile::Duration{fallback}).usec;
+    return v == unitfile::kInfinity ? -1 : static_cast<int64_t>(v);
+}
+
 
 std::optional<int64_t> Daemon::request_deploy(const std::string& trigger, int64_t uid, bool wait,
                                               const std::string& note) {

@@ -135,6 +135,40 @@ Object::Ptr Daemon::deployment_json(const DeploymentRecord& d) {
     return o;
 }
 
+// `reload` (ExecReload=, waited for) and `kill` (a signal to the main process or to every process).
+Object::Ptr Daemon::handle_signal(const std::string& cmd, const Object::Ptr& request, const Caller& caller) {
+    if (!caller.may_change) return permission_denied(cmd, caller);
+    const std::vector<std::string> names = names_of(request);
+    if (names.empty()) return fail(kExitUsage, "'" + cmd + "' needs at least one unit");
+    for (const std::string& name : names)
+        if (!m_store->get_unit(name)) return fail(kExitNoSuchUnit, "no such unit '" + name + "' in the deployed commit");
+    const int64_t signal = request->optValue<int64_t>("signal", 15);
+    const std::string whom = request->optValue<std::string>("whom", "all");
+    if (cmd == "kill" && (signal < 1 || signal > 64)) return fail(kExitUsage, "invalid signal " + std::to_string(signal));
+    if (cmd == "kill" && whom != "all" && whom != "main") return fail(kExitUsage, "--kill-whom is main or all");
+    std::vector<std::string> errors;
+    for (const std::string& name : names) {
+        Result<bool> done = Result<bool>::ok(true);
+        if (cmd == "reload") {
+            const unitfile::Unit* unit = find_loaded(name);
+            const int64_t timeout = timeout_usec(unit, "TimeoutStartSec", 90 * unitfile::kUsecPerSec);
+            done = m_supervisor->ask(name, "{\"op\":\"reload\"}",
+                                     timeout < 0 ? 24 * 3600 * 1000 : static_cast<int>(timeout / 1000) + 1000);
+        } else {
+            done = m_supervisor->ask(name, "{\"op\":\"kill\",\"signal\":" + std::to_string(signal) + ",\"whom\":\"" +
+                                               whom + "\"}",
+                                     5000);
+        }
+        if (!done) errors.push_back(name + ": " + done.error());
+    }
+    if (!errors.empty()) {
+        std::string message = "cannot " + cmd + " ";
+        for (size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
+        return fail(kExitFailure, message);
+    }
+    return ok();
+}
+
 Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& request, const Caller& caller) {
     if (!caller.may_change) return permission_denied(cmd, caller);
     const std::vector<std::string> names = names_of(request);
@@ -349,6 +383,8 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         response = handle_sync(request, caller);
     } else if (cmd == "rollback") {
         response = handle_rollback(request, caller);
+    } else if (cmd == "reload" || cmd == "kill") {
+        response = handle_signal(cmd, request, caller);
     } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
         response = handle_change(cmd, request, caller);
     } else {

@@ -1,6 +1,7 @@
 #include "daemon/supervise/supervisor.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -339,6 +340,51 @@ Result<bool> Supervisor::kill(const std::string& unit, int signal, bool all) {
                              (all ? "all" : "main") + "\"}";
     if (!send(unit, line)) return Result<bool>::fail("cannot reach the supervisor of '" + unit + "'");
     return Result<bool>::ok(true);
+}
+
+Result<bool> Supervisor::ask(const std::string& unit, const std::string& request, int timeout_ms) {
+    if (!running(unit)) return Result<bool>::fail("'" + unit + "' is not running");
+    const int fd = connect_control(unit, 20);
+    if (fd < 0) return Result<bool>::fail("cannot reach the supervisor of '" + unit + "'");
+    const std::string line = request + "\n";
+    std::string buffer;
+    std::optional<Result<bool>> answer;
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
+        answer = Result<bool>::fail("cannot reach the supervisor of '" + unit + "'");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!answer) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            answer = Result<bool>::fail("no answer from the supervisor of '" + unit + "' in time");
+            break;
+        }
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+        char chunk[4096];
+        const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) {
+            answer = Result<bool>::fail("the supervisor of '" + unit + "' went away");
+            break;
+        }
+        buffer.append(chunk, static_cast<size_t>(n));
+        // State events are pushed to every client: the answer is the line that starts with "ok".
+        for (size_t nl; !answer && (nl = buffer.find('\n')) != std::string::npos;) {
+            const std::string reply = buffer.substr(0, nl);
+            buffer.erase(0, nl + 1);
+            if (reply.rfind("{\"ok\":true", 0) == 0) answer = Result<bool>::ok(true);
+            if (reply.rfind("{\"ok\":false", 0) == 0) {
+                std::string error = "refused";
+                try {
+                    Poco::JSON::Parser parser;
+                    error = parser.parse(reply).extract<Poco::JSON::Object::Ptr>()->optValue<std::string>("error", error);
+                } catch (const std::exception&) {
+                }
+                answer = Result<bool>::fail(error);
+            }
+        }
+    }
+    close(fd);
+    return *answer;
 }
 
 std::optional<ExecStatus> Supervisor::wait_started(const std::string& unit, int timeout_ms) {

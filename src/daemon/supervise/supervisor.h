@@ -61,6 +61,9 @@ public:
     // `timeout_usec` plus a grace period. A unit that does not run is fine.
     Result<bool> stop(const std::string& unit, int64_t timeout_usec);
     Result<bool> kill(const std::string& unit, int signal, bool all);
+    // Sends one request to the unit's gitvisor-exec on a connection of its own and waits up to
+    // `timeout_ms` for the answer ({"ok":true} or {"ok":false,"error":...}): ok, or the error.
+    Result<bool> ask(const std::string& unit, const std::string& request, int timeout_ms);
     // Waits until the unit has finished starting or `timeout_ms` passed; the status then. A start has
     // finished once the unit is neither activating nor deactivating, or waits to be restarted: a start that
     // fails passes through `deactivating` (ExecStopPost=, killing what is left) on its way to `failed`.

@@ -1,0 +1,53 @@
+// `gitvisor reload` and `gitvisor kill` through the real gitvisord and gitvisor-exec.
+
+#include <catch2/catch.hpp>
+
+#include "daemon_fixture.h"
+
+using namespace gitvisor::testing;
+
+namespace {
+
+bool is_root() { return geteuid() == 0; }
+
+}  // namespace
+
+TEST_CASE("reload runs ExecReload= and waits for it, kill signals the main process or all", "[daemon][signals]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    f.start_daemon();
+    f.write_unit("reloadable.service",
+                 "[Service]\nExecStart=/bin/sleep 1000\nExecReload=/bin/sh -c 'echo reloaded main=$MAINPID'\n");
+    f.write_unit("plain.service", "[Service]\nExecStart=/bin/sleep 1000\n");
+    f.write_unit("trap.service",
+                 "[Service]\nExecStart=/bin/sh -c 'trap \"echo got USR1\" USR1; echo ready; while :; do sleep 0.05; "
+                 "done'\n");
+    f.commit("three units");
+    REQUIRE(eventually([&] {
+        return f.state("reloadable") == "active/running" && f.state("plain") == "active/running" &&
+               f.cli("logs trap").out.find("ready") != std::string::npos;
+    }));
+
+    const pid_t before = f.main_pid("reloadable");
+    const CommandResult reloaded = f.cli("reload reloadable");
+    INFO(reloaded.err);
+    CHECK(reloaded.exit_code == 0);
+    // Done when the command returns: the line is in the log, the main process is the same.
+    CHECK(f.cli("logs reloadable").out.find("reloaded main=") != std::string::npos);
+    CHECK(f.main_pid("reloadable") == before);
+    const CommandResult no_reload = f.cli("reload plain");
+    CHECK(no_reload.exit_code == 1);
+    CHECK(no_reload.err.find("the unit has no ExecReload=") != std::string::npos);
+    CHECK(f.cli("reload nothing").exit_code == 4);
+
+    CHECK(f.cli("kill trap -s SIGUSR1 --kill-whom main").exit_code == 0);
+    CHECK(eventually([&] { return f.cli("logs trap").out.find("got USR1") != std::string::npos; }));
+    CHECK(f.state("trap") == "active/running");
+
+    CHECK(f.cli("kill plain -s KILL").exit_code == 0);
+    CHECK(eventually([&] { return f.state("plain") == "failed/failed"; }));
+    CHECK(f.cli("kill plain -s NOSUCH").exit_code == 2);
+}
