@@ -398,3 +398,23 @@ int run_kill(const GlobalOptions& g, const std::vector<std::string>& args, std::
 }
 
 }  // namespace gitvisor::cli
+
+namespace gitvisor::cli {
+
+int run_reset_failed(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out,
+                     std::ostream& err) {
+    int code = kExitSuccess;
+    std::string what;
+    for (size_t i = 0; i < args.size(); ++i) what += (i ? " " : "") + args[i];
+    auto r = request(g, request_line("reset-failed", {{"units", string_list(args)}}), "reset", what.empty() ? "failed units" : what,
+                     err, code);
+    if (!r) return code;
+    if (g.json) {
+        print_json(*r, out);
+    } else {
+        for (const JsonValue& name : member(*r, "reset").items()) out << name.as_string() << ": failed -> inactive\n";
+    }
+    return kExitSuccess;
+}
+
+}  // namespace gitvisor::cli

@@ -50,4 +50,13 @@ TEST_CASE("reload runs ExecReload= and waits for it, kill signals the main proce
     CHECK(f.cli("kill plain -s KILL").exit_code == 0);
     CHECK(eventually([&] { return f.state("plain") == "failed/failed"; }));
     CHECK(f.cli("kill plain -s NOSUCH").exit_code == 2);
+
+    // reset-failed: the failed unit becomes inactive, the others are left alone.
+    const CommandResult reset = f.cli("reset-failed");
+    CHECK(reset.exit_code == 0);
+    CHECK(reset.out == "plain.service: failed -> inactive\n");
+    CHECK(f.state("plain") == "inactive/dead");
+    CHECK(f.state("trap") == "active/running");
+    CHECK(f.cli("start plain").exit_code == 0);
+    CHECK(f.state("plain") == "active/running");
 }

@@ -135,6 +135,31 @@ Object::Ptr Daemon::deployment_json(const DeploymentRecord& d) {
     return o;
 }
 
+// `reset-failed [UNIT...]`: failed units (all of them when none is named) become inactive (dead), as after a
+// clean stop; the next start begins with a fresh start-limit count.
+Object::Ptr Daemon::handle_reset_failed(const Object::Ptr& request, const Caller& caller) {
+    if (!caller.may_change) return permission_denied("reset-failed", caller);
+    std::vector<std::string> names = names_of(request);
+    std::lock_guard lock(m_records_mutex);
+    if (names.empty())
+        for (const UnitRecord& r : m_store->list_units()) names.push_back(r.name);
+    Array::Ptr reset = new Array;
+    for (const std::string& name : names) {
+        std::optional<UnitRecord> r = m_store->get_unit(name);
+        if (!r) return fail(kExitNoSuchUnit, "no such unit '" + name + "' in the deployed commit");
+        if (r->state != "failed") continue;
+        r->state = "inactive";
+        r->sub_state = "dead";
+        r->result = "success";
+        r->since_usec = realtime_usec();
+        (void)m_store->put_unit(*r);
+        reset->add(name);
+    }
+    Object::Ptr response = ok();
+    response->set("reset", reset);
+    return response;
+}
+
 // `reload` (ExecReload=, waited for) and `kill` (a signal to the main process or to every process).
 Object::Ptr Daemon::handle_signal(const std::string& cmd, const Object::Ptr& request, const Caller& caller) {
     if (!caller.may_change) return permission_denied(cmd, caller);
@@ -383,6 +408,8 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         response = handle_sync(request, caller);
     } else if (cmd == "rollback") {
         response = handle_rollback(request, caller);
+    } else if (cmd == "reset-failed") {
+        response = handle_reset_failed(request, caller);
     } else if (cmd == "reload" || cmd == "kill") {
         response = handle_signal(cmd, request, caller);
     } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
