@@ -49,4 +49,4 @@ if [ "$status" -ne 0 ]; then
     exit 1
 fi
 echo "warnings by message:"
-sed -n 's/.*: warning: //p' out.txt | sed 's/ by gitvisor.*//' | sort | uniq -c | sort -rn | head -15
+sed -n 's/.*: warning: //p' out.txt | sed 's/ by gitvisor.*//' | sort | uniq -c | sort -rn | sed -n '1,15p'  # reads all: no SIGPIPE under pipefail

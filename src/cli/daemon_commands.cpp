@@ -124,6 +124,7 @@ void print_status(const JsonValue& u, std::ostream& out) {
     if (flag(u, "held_stopped"))
         out << "       Held: stopped by `gitvisor stop` until `gitvisor start` or a deploy that changes it\n";
     if (!text(u, "invocation").empty()) out << " Invocation: " << text(u, "invocation") << "\n";
+    if (!text(u, "status_text").empty()) out << "     Status: \"" << text(u, "status_text") << "\"\n";
     if (number(u, "main_pid") > 0)
         out << "   Main PID: " << number(u, "main_pid") << " (pid " << number(u, "ns_pid") << " in its namespace)\n";
     if (number(u, "exec_pid") > 0) out << " Supervisor: gitvisor-exec, pid " << number(u, "exec_pid") << "\n";

@@ -43,6 +43,13 @@ constexpr std::array<std::pair<KillMode, const char*>, 4> kKillModes{{
     {KillMode::None, "none"},
 }};
 
+constexpr std::array<std::pair<NotifyAccess, const char*>, 4> kNotifyAccess{{
+    {NotifyAccess::None, "none"},
+    {NotifyAccess::Main, "main"},
+    {NotifyAccess::Exec, "exec"},
+    {NotifyAccess::All, "all"},
+}};
+
 constexpr std::array<std::pair<int, const char*>, 16> kRlimits{{
     {RLIMIT_CPU, "CPU"},
     {RLIMIT_FSIZE, "FSIZE"},
@@ -248,6 +255,7 @@ private:
 const char* to_string(ServiceType type) { return name_of(type, kServiceTypes); }
 const char* to_string(RestartPolicy policy) { return name_of(policy, kRestartPolicies); }
 const char* to_string(KillMode mode) { return name_of(mode, kKillModes); }
+const char* to_string(NotifyAccess access) { return name_of(access, kNotifyAccess); }
 std::optional<ServiceType> service_type_from_string(std::string_view text) {
     return value_of(text, kServiceTypes);
 }
@@ -335,6 +343,9 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read("log_max_bytes", spec.log_max_bytes);
     fields.read("log_keep", spec.log_keep);
     fields.read("log_marker", spec.log_marker);
+    fields.read("notify_socket", spec.notify_socket);
+    const bool access_given = root.find("notify_access") != nullptr;
+    fields.read_enum("notify_access", spec.notify_access, kNotifyAccess);
     fields.read("status_file", spec.status_file);
     fields.read("control_socket", spec.control_socket);
     if (!fields.ok()) return Result<Spec>::fail(fields.error());
@@ -346,6 +357,7 @@ Result<Spec> parse_spec(std::string_view json) {
         return Result<Spec>::fail("field 'exec_start': missing (only Type=oneshot may have none)");
     }
     if (spec.log_keep < 0) spec.log_keep = 0;
+    if (!access_given && spec.type == ServiceType::Notify) spec.notify_access = NotifyAccess::Main;
     return Result<Spec>::ok(std::move(spec));
 }
 

@@ -25,6 +25,8 @@ using Command = unitfile::ExecCommand;
 enum class ServiceType { Simple, Exec, Oneshot, Notify, Forking };
 enum class RestartPolicy { No, OnSuccess, OnFailure, OnAbnormal, OnWatchdog, OnAbort, Always };
 enum class KillMode { ControlGroup, Mixed, Process, None };
+// NotifyAccess=: whose sd_notify messages count.
+enum class NotifyAccess { None, Main, Exec, All };
 
 const char* to_string(ServiceType type);
 const char* to_string(RestartPolicy policy);
@@ -32,6 +34,7 @@ const char* to_string(KillMode mode);
 std::optional<ServiceType> service_type_from_string(std::string_view text);
 std::optional<RestartPolicy> restart_policy_from_string(std::string_view text);
 std::optional<KillMode> kill_mode_from_string(std::string_view text);
+const char* to_string(NotifyAccess access);
 
 // SuccessExitStatus= and friends: exit codes and signal numbers.
 struct ExitStatusSet {
@@ -102,6 +105,8 @@ struct Spec {
     int64_t log_max_bytes = 16 * 1024 * 1024;  // rotate past this size; 0 = never
     int64_t log_keep = 4;                      // rotated files kept: <log_file>.1 (newest) ...
     std::string log_marker;                    // written once as a `marker` line when the log opens
+    std::string notify_socket;  // the datagram socket $NOTIFY_SOCKET names; "" = none
+    NotifyAccess notify_access = NotifyAccess::None;  // Type=notify without NotifyAccess=: main
     std::string status_file;
     std::string control_socket;
 };

@@ -37,7 +37,7 @@ constexpr std::array<std::pair<SubState, const char*>, 9> kSubStates{{
     {SubState::Failed, "failed"},
 }};
 
-constexpr std::array<std::pair<ServiceResult, const char*>, 7> kResults{{
+constexpr std::array<std::pair<ServiceResult, const char*>, 8> kResults{{
     {ServiceResult::Success, "success"},
     {ServiceResult::ExitCode, "exit-code"},
     {ServiceResult::Signal, "signal"},
@@ -45,6 +45,7 @@ constexpr std::array<std::pair<ServiceResult, const char*>, 7> kResults{{
     {ServiceResult::Timeout, "timeout"},
     {ServiceResult::StartLimitHit, "start-limit-hit"},
     {ServiceResult::Resources, "resources"},
+    {ServiceResult::Protocol, "protocol"},
 }};
 
 bool write_all(int fd, std::string_view text) {
@@ -85,6 +86,7 @@ std::string status_json(const Status& s, bool event) {
     out += ",\"exit_signal\":" + std::to_string(s.exit_signal);
     out += ",\"failed_step\":" + json_quote(s.failed_step);
     out += ",\"error\":" + json_quote(s.error);
+    out += ",\"status_text\":" + json_quote(s.status_text);
     out += '}';
     return out;
 }

@@ -20,7 +20,8 @@ enum class UnitState { Inactive, Activating, Active, Reloading, Deactivating, Fa
 // ExecStopPost= are all "stop"; ExecCondition= is "start-pre" and ExecStartPost= is "start").
 enum class SubState { Dead, StartPre, Start, Running, Exited, Reload, AutoRestart, Stop, Failed };
 // Why the service last ended; Success while nothing failed.
-enum class ServiceResult { Success, ExitCode, Signal, CoreDump, Timeout, StartLimitHit, Resources };
+// Protocol: a Type=notify main process exited before it said READY=1.
+enum class ServiceResult { Success, ExitCode, Signal, CoreDump, Timeout, StartLimitHit, Resources, Protocol };
 
 const char* to_string(UnitState state);
 const char* to_string(SubState sub_state);
@@ -45,6 +46,7 @@ struct Status {
     int exit_signal = 0;
     std::string failed_step;  // "EXEC", "CHDIR", ... when a command could not be started, else ""
     std::string error;        // the errno text that goes with failed_step, else ""
+    std::string status_text;  // the last STATUS= the service sent (sd_notify), else ""
 };
 
 // The status as one JSON object on one line, without a newline. With `event`, it starts with

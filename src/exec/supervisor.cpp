@@ -75,6 +75,7 @@ Result<bool> Supervisor::open() {
         std::string message = "gitvisor-exec: " + m_spec.unit + ": " + log.error() + "\n";
         [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message.data(), message.size());
     }
+    if (auto notify = open_notify_socket(); !notify) return notify;
     // Where this start begins in the log (a deploy, a `gitvisor restart`...): before any output of it.
     if (!m_spec.log_marker.empty()) m_log.write_line("marker", m_status.invocation, m_spec.log_marker, realtime_usec());
 
@@ -177,6 +178,9 @@ void Supervisor::dispatch(uint64_t data, uint32_t events) {
             break;
         case Tag::MainReport:
             on_main_report();
+            break;
+        case Tag::Notify:
+            on_notify();
             break;
     }
 }
@@ -287,6 +291,7 @@ EnvList Supervisor::manager_env(bool with_main_pid, bool with_result) const {
     EnvList env;
     env.emplace_back("INVOCATION_ID", m_status.invocation);
     if (with_main_pid && m_main.pid > 0) env.emplace_back("MAINPID", std::to_string(m_main.pid));
+    if (m_notify_fd) env.emplace_back("NOTIFY_SOCKET", m_spec.notify_socket);
     if (with_result) {
         env.emplace_back("SERVICE_RESULT", to_string(m_result));
         if (m_main_exit) {

@@ -79,7 +79,7 @@ private:
         Dead,
         Failed,
     };
-    enum class Tag : uint32_t { Signal = 1, Timer, Listen, Client, Output, MainReport };
+    enum class Tag : uint32_t { Signal = 1, Timer, Listen, Client, Output, MainReport, Notify };
 
     struct Process {
         pid_t pid = 0;
@@ -154,6 +154,11 @@ private:
     void set_result(ServiceResult result);
     bool is_kill_phase() const;
 
+    // supervisor_notify.cpp: sd_notify messages.
+    Result<bool> open_notify_socket();
+    void on_notify();
+    void handle_notify(pid_t sender, std::string_view message);
+
     // supervisor_control.cpp: clients and status.
     void on_accept();
     bool add_client(int fd);
@@ -179,6 +184,7 @@ private:
     UniqueFd m_signal_fd;
     UniqueFd m_timer_fd;
     UniqueFd m_listen_fd;
+    UniqueFd m_notify_fd;  // $NOTIFY_SOCKET, when the spec names one
     DirEntry m_status_path;
     DirEntry m_socket_path;
     LogFile m_log;

@@ -111,6 +111,8 @@ void Supervisor::enter_start() {
             break;
         case ServiceType::Oneshot:
             break;  // started once every command has exited successfully
+        case ServiceType::Notify:
+            break;  // started once the service sends READY=1 (supervisor_notify.cpp)
         default:
             enter_start_post();
             break;
@@ -243,6 +245,9 @@ void Supervisor::main_finished(ServiceResult result) {
         case Phase::Start:
             if (result != ServiceResult::Success) {
                 enter_signal(Phase::StopSigterm, result);
+            } else if (m_spec.type == ServiceType::Notify) {
+                // Exited cleanly without READY=1: a broken promise, as systemd calls it.
+                enter_signal(Phase::StopSigterm, ServiceResult::Protocol);
             } else if (m_spec.type == ServiceType::Oneshot && m_start_index + 1 < m_spec.exec_start.size()) {
                 ++m_start_index;
                 if (spawn(m_main, m_spec.exec_start[m_start_index], manager_env(false, false))) {

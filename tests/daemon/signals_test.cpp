@@ -60,3 +60,22 @@ TEST_CASE("reload runs ExecReload= and waits for it, kill signals the main proce
     CHECK(f.cli("start plain").exit_code == 0);
     CHECK(f.state("plain") == "active/running");
 }
+
+TEST_CASE("a Type=notify unit is started once it says READY=1, and status shows its STATUS=", "[daemon][signals]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    f.start_daemon();
+    const std::string perl =
+        "use Socket; socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; my $a = pack_sockaddr_un($ENV{NOTIFY_SOCKET}); "
+        "select(undef, undef, undef, 0.3); send($s, \"READY=1\\nSTATUS=serving 42 requests\", 0, $a); sleep 1000";
+    f.write_unit("notify.service", "[Service]\nType=notify\nExecStart=/usr/bin/perl -e '" + perl + "'\n");
+    f.commit("a notify unit");
+    // The deploy waits for READY=1: once applied, the unit is active.
+    REQUIRE(eventually([&] { return f.cli("history -n 1").out.find("applied") != std::string::npos; }));
+    CHECK(f.state("notify") == "active/running");
+    const CommandResult status = f.cli("status notify");
+    CHECK(status.out.find("Status: \"serving 42 requests\"") != std::string::npos);
+}

@@ -676,3 +676,63 @@ TEST_CASE("run: a service that writes as fast as it can is neither stopped nor l
     CHECK(lines == static_cast<size_t>(kLines));
     CHECK(finished == 1);
 }
+
+namespace {
+
+// A perl program (perl-base is in every Debian) that sends each of `messages` to $NOTIFY_SOCKET, sleeping
+// `pause` seconds before each, then sleeps on.
+std::string notifier(const std::vector<std::string>& messages, double pause) {
+    std::string code = "use Socket; socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; my $a = pack_sockaddr_un($ENV{NOTIFY_SOCKET});";
+    for (const std::string& m : messages) code += " select(undef, undef, undef, " + std::to_string(pause) + "); send($s, \"" + m + "\", 0, $a);";
+    code += " sleep 60;";
+    return code;
+}
+
+}  // namespace
+
+TEST_CASE("run: Type=notify is activating until READY=1, and shows STATUS=") {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.set("type", "\"notify\"")
+        .set("notify_socket", gitvisor::json_quote(dir.file("run/notify")))
+        .start(command({"/usr/bin/perl", "-e", notifier({"STATUS=warming up", "READY=1\\nSTATUS=serving"}, 0.5)}));
+    ExecProcess exec(dir, spec);
+    REQUIRE(exec.wait_state("activating/start"));
+    CHECK(exec_test::eventually([&] { return exec.field("status_text") == "warming up"; }));
+    CHECK(exec.state() == "activating/start");
+    REQUIRE(exec.wait_state("active/running"));
+    CHECK(exec.field("status_text") == "serving");
+}
+
+TEST_CASE("run: a Type=notify service that exits before READY=1 fails with result protocol") {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.set("type", "\"notify\"").set("notify_socket", gitvisor::json_quote(dir.file("run/notify"))).start(command({"/bin/true"}));
+    ExecProcess exec(dir, spec);
+    REQUIRE(exec.wait_state("failed/failed"));
+    CHECK(exec.field("result") == "protocol");
+}
+
+TEST_CASE("run: NotifyAccess=main ignores READY=1 from another process, all takes it") {
+    TempDir dir;
+    const std::string from_child = "/usr/bin/perl -e '" + notifier({"READY=1"}, 0.1) + "' & exec sleep 60";
+    SECTION("main: the start times out") {
+        SpecBuilder spec;
+        spec.set("type", "\"notify\"")
+            .set("notify_socket", gitvisor::json_quote(dir.file("run/notify")))
+            .set("timeout_start_usec", "1500000")
+            .start(shell(from_child));
+        ExecProcess exec(dir, spec);
+        REQUIRE(exec.wait_state("failed/failed"));
+        CHECK(exec.field("result") == "timeout");
+    }
+    SECTION("all: the start succeeds") {
+        SpecBuilder spec;
+        spec.set("type", "\"notify\"")
+            .set("notify_socket", gitvisor::json_quote(dir.file("run/notify")))
+            .set("notify_access", "\"all\"")
+            .start(shell(from_child));
+        ExecProcess exec(dir, spec);
+        CHECK(exec.wait_state("active/running"));
+    }
+}

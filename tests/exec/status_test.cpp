@@ -26,13 +26,15 @@ TEST_CASE("status: the JSON form has every protocol field") {
         gitvisor::exec::status_json(status) ==
         R"({"version":1,"unit":"web.service","invocation":"0123456789abcdef0123456789abcdef","exec_pid":1,)"
         R"("main_pid":7,"state":"active","sub_state":"running","result":"success","since_usec":1795612801123456,)"
-        R"("restarts":2,"exit_code":0,"exit_signal":9,"failed_step":"","error":""})");
+        R"("restarts":2,"exit_code":0,"exit_signal":9,"failed_step":"","error":"","status_text":""})");
     status.failed_step = "EXEC";
     status.error = "No such file or directory";
     status.result = ServiceResult::ExitCode;
     const std::string event = gitvisor::exec::status_json(status, true);
     CHECK(event.starts_with(R"({"event":"state","version":1,"unit":"web.service",)"));
-    CHECK(event.ends_with(R"("failed_step":"EXEC","error":"No such file or directory"})"));
+    status.status_text = "warming up";
+    CHECK(gitvisor::exec::status_json(status, true)
+              .ends_with(R"("failed_step":"EXEC","error":"No such file or directory","status_text":"warming up"})"));
 }
 
 TEST_CASE("status: string tables go both ways") {
@@ -47,7 +49,8 @@ TEST_CASE("status: string tables go both ways") {
     }
     for (const auto result :
          {ServiceResult::Success, ServiceResult::ExitCode, ServiceResult::Signal, ServiceResult::CoreDump,
-          ServiceResult::Timeout, ServiceResult::StartLimitHit, ServiceResult::Resources}) {
+          ServiceResult::Timeout, ServiceResult::StartLimitHit, ServiceResult::Resources,
+          ServiceResult::Protocol}) {
         CHECK(gitvisor::exec::service_result_from_string(gitvisor::exec::to_string(result)) == result);
     }
     CHECK(std::string(gitvisor::exec::to_string(SubState::AutoRestart)) == "auto-restart");

@@ -96,6 +96,8 @@ Object::Ptr Daemon::unit_json(const UnitRecord& r) {
     o->set("spec_hash", r.spec_hash);
     o->set("health", "none");
     o->set("invocation", r.invocation);
+    const std::optional<ExecStatus> live = r.exec_pid > 0 ? m_supervisor->status(r.name) : std::nullopt;
+    o->set("status_text", live ? live->status_text : std::string());
     o->set("held_stopped", r.held_stopped);
     return o;
 }

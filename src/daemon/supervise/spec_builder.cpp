@@ -151,6 +151,13 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
     spec.set("log_keep", value_or_default(unit, "X-Gitvisor", "LogMaxFiles", start.log.max_files));
     if (!start.log_marker.empty()) spec.set("log_marker", start.log_marker);
     spec.set("status_file", paths.status_file(unit.name));
+    // sd_notify: a socket of the unit's own for Type=notify, or whenever NotifyAccess= allows messages.
+    const std::string type = effective_type(unit);
+    const std::string* access = unit.get<std::string>("Service", "NotifyAccess");
+    if (type == "notify" || (access && *access != "none")) {
+        spec.set("notify_socket", paths.unit_dir(unit.name) + "/notify");
+        if (access) spec.set("notify_access", *access);
+    }
     spec.set("control_socket", paths.exec_socket(unit.name));
     std::ostringstream out;
     spec.stringify(out);

@@ -123,6 +123,7 @@ std::optional<ExecStatus> parse_exec_status(const std::string& json) {
         if (o->has("exit_signal") && !o->isNull("exit_signal")) s.exit_signal = o->getValue<int64_t>("exit_signal");
         s.failed_step = o->optValue<std::string>("failed_step", "");
         s.error = o->optValue<std::string>("error", "");
+        s.status_text = o->optValue<std::string>("status_text", "");
         return s;
     } catch (const std::exception&) {
         return std::nullopt;

@@ -37,6 +37,7 @@ struct ExecStatus {
     std::optional<int64_t> exit_signal;
     std::string failed_step;
     std::string error;
+    std::string status_text;  // the service's last STATUS= (sd_notify)
 };
 
 // Parses a status object (file or event); unknown fields are ignored, missing ones keep their defaults.
