@@ -4,30 +4,19 @@
 
 #include <cstdlib>
 #include <memory>
-#include <mutex>
+
+#include "repo/git_handles.h"
 
 namespace gitvisor::repo {
 namespace {
 
-// One process-wide libgit2 initialisation, never shut down (the library is used until exit).
-void init_libgit2() {
-    static std::once_flag once;
-    std::call_once(once, [] { git_libgit2_init(); });
-}
-
-std::string last_error() {
-    const git_error* e = git_error_last();
-    return e && e->message ? e->message : "unknown libgit2 error";
-}
-
-template <class T, void (*Free)(T*)>
-struct Deleter {
-    void operator()(T* p) const { Free(p); }
-};
-using RepoPtr = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
-using ObjectPtr = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
-using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
-using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using detail::CommitPtr;
+using detail::init_libgit2;
+using detail::last_error;
+using detail::ObjectPtr;
+using detail::RepoPtr;
+using detail::TreePtr;
+using detail::Deleter;
 using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
 
 bool wanted(std::string_view path) {

@@ -1,6 +1,6 @@
 #pragma once
 // Private to src/repo: libgit2 initialisation, the last libgit2 error as text, and one RAII owner per
-// libgit2 handle type, shared by rollback.cpp and mirror.cpp.
+// libgit2 handle type, shared by commit_tree.cpp, rollback.cpp and mirror.cpp.
 
 #include <git2.h>
 
@@ -11,7 +11,7 @@
 namespace gitvisor::repo::detail {
 
 // One process-wide libgit2 initialisation, never shut down (the library is used until exit). libgit2 counts
-// initialisations, so this adds to gitvisord's own (configure_libgit2) and commit_tree.cpp's.
+// initialisations, so this adds to gitvisord's own (configure_libgit2).
 inline void init_libgit2() {
     static std::once_flag once;
     std::call_once(once, [] { git_libgit2_init(); });

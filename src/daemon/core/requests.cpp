@@ -9,6 +9,7 @@
 #include "common/exit_codes.h"
 #include "common/time_format.h"
 #include "daemon/core/daemon.h"
+#include "daemon/core/responses.h"
 #include "repo/commit_tree.h"
 #include "repo/rollback.h"
 #include "unitfile/unit_name.h"
@@ -19,19 +20,8 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-Object::Ptr ok() {
-    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    o->set("ok", true);
-    return o;
-}
-
-Object::Ptr fail(int code, const std::string& message) {
-    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    o->set("ok", false);
-    o->set("code", code);
-    o->set("error", message);
-    return o;
-}
+Object::Ptr ok() { return ok_response(); }
+Object::Ptr fail(int code, const std::string& message) { return error_response(code, message); }
 
 Object::Ptr permission_denied(const std::string& cmd, const Caller& caller) {
     return fail(kExitPermissionDenied, "permission denied: '" + cmd +

@@ -16,6 +16,7 @@
 #include "common/exit_codes.h"
 #include "common/time_format.h"
 #include "daemon/core/daemon.h"
+#include "daemon/core/responses.h"
 #include "daemon/logs/log_cursor.h"
 #include "daemon/logs/log_follower.h"
 #include "daemon/logs/log_reader.h"
@@ -33,13 +34,7 @@ std::string text_of(const Object::Ptr& o) {
     return out.str();
 }
 
-Object::Ptr error_object(int code, const std::string& message) {
-    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    o->set("ok", false);
-    o->set("code", code);
-    o->set("error", message);
-    return o;
-}
+Object::Ptr error_object(int code, const std::string& message) { return error_response(code, message); }
 
 Object::Ptr end_object(const std::string& reason) {
     Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
