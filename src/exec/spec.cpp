@@ -344,6 +344,7 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read("log_keep", spec.log_keep);
     fields.read("log_marker", spec.log_marker);
     fields.read("notify_socket", spec.notify_socket);
+    fields.read("pid_file", spec.pid_file);
     const bool access_given = root.find("notify_access") != nullptr;
     fields.read_enum("notify_access", spec.notify_access, kNotifyAccess);
     fields.read("status_file", spec.status_file);

@@ -105,6 +105,7 @@ struct Spec {
     int64_t log_max_bytes = 16 * 1024 * 1024;  // rotate past this size; 0 = never
     int64_t log_keep = 4;                      // rotated files kept: <log_file>.1 (newest) ...
     std::string log_marker;                    // written once as a `marker` line when the log opens
+    std::string pid_file;       // PIDFile=: where a Type=forking service writes its main pid
     std::string notify_socket;  // the datagram socket $NOTIFY_SOCKET names; "" = none
     NotifyAccess notify_access = NotifyAccess::None;  // Type=notify without NotifyAccess=: main
     std::string status_file;

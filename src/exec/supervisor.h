@@ -154,7 +154,11 @@ private:
     void set_result(ServiceResult result);
     bool is_kill_phase() const;
 
-    // supervisor_notify.cpp: sd_notify messages.
+    // supervisor_readiness.cpp: Type=forking, the main process after the launcher exited (PIDFile=, else
+    // the one process left).
+    void adopt_forked_main();
+
+    // supervisor_readiness.cpp: sd_notify messages.
     Result<bool> open_notify_socket();
     void on_notify();
     void handle_notify(pid_t sender, std::string_view message);

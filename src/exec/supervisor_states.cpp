@@ -112,7 +112,9 @@ void Supervisor::enter_start() {
         case ServiceType::Oneshot:
             break;  // started once every command has exited successfully
         case ServiceType::Notify:
-            break;  // started once the service sends READY=1 (supervisor_notify.cpp)
+            break;  // started once the service sends READY=1 (supervisor_readiness.cpp)
+        case ServiceType::Forking:
+            break;  // started once the launcher exits successfully (main_finished)
         default:
             enter_start_post();
             break;
@@ -131,6 +133,8 @@ void Supervisor::enter_running() {
         set_phase(Phase::Running);
     } else if (m_result == ServiceResult::Success && m_spec.remain_after_exit) {
         set_phase(Phase::Exited);
+    } else if (m_spec.type == ServiceType::Forking && m_result == ServiceResult::Success && unit_processes_left()) {
+        set_phase(Phase::Exited);  // no main pid known: the unit is left running with its processes
     } else {
         enter_stop(ServiceResult::Success);
     }
@@ -245,6 +249,11 @@ void Supervisor::main_finished(ServiceResult result) {
         case Phase::Start:
             if (result != ServiceResult::Success) {
                 enter_signal(Phase::StopSigterm, result);
+            } else if (m_spec.type == ServiceType::Forking) {
+                // The launcher has forked the service and exited: its main process is in PIDFile=, or is
+                // the one process left.
+                adopt_forked_main();
+                enter_start_post();
             } else if (m_spec.type == ServiceType::Notify) {
                 // Exited cleanly without READY=1: a broken promise, as systemd calls it.
                 enter_signal(Phase::StopSigterm, ServiceResult::Protocol);

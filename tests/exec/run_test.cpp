@@ -736,3 +736,31 @@ TEST_CASE("run: NotifyAccess=main ignores READY=1 from another process, all take
         CHECK(exec.wait_state("active/running"));
     }
 }
+
+TEST_CASE("run: Type=forking takes its main process from PIDFile= once the launcher exits") {
+    TempDir dir;
+    SpecBuilder spec;
+    const std::string pid_file = dir.file("daemon.pid");
+    spec.set("type", "\"forking\"")
+        .set("pid_file", gitvisor::json_quote(pid_file))
+        .start(shell("sleep 60 & echo $! > " + pid_file + "; sleep 0.2; exit 0"));
+    ExecProcess exec(dir, spec);
+    REQUIRE(exec.wait_state("active/running"));
+    const std::string written = exec_test::read_file(pid_file);
+    CHECK(exec.field("main_pid") == written.substr(0, written.find('\n')));
+    // The forked daemon is the main process: its end is the unit's.
+    const pid_t main = exec.main_host_pid();
+    REQUIRE(main > 0);
+    ::kill(main, SIGKILL);
+    REQUIRE(exec.wait_state("failed/failed"));
+    CHECK(exec.field("result") == "signal");
+}
+
+TEST_CASE("run: Type=forking without PIDFile= takes the one process left as main") {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.set("type", "\"forking\"").start(shell("sleep 60 & exit 0"));
+    ExecProcess exec(dir, spec);
+    REQUIRE(exec.wait_state("active/running"));
+    CHECK(exec.field("main_pid") != "0");
+}

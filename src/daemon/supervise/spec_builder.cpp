@@ -151,6 +151,7 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
     spec.set("log_keep", value_or_default(unit, "X-Gitvisor", "LogMaxFiles", start.log.max_files));
     if (!start.log_marker.empty()) spec.set("log_marker", start.log_marker);
     spec.set("status_file", paths.status_file(unit.name));
+    if (const std::string* pid_file = unit.get<std::string>("Service", "PIDFile")) spec.set("pid_file", *pid_file);
     // sd_notify: a socket of the unit's own for Type=notify, or whenever NotifyAccess= allows messages.
     const std::string type = effective_type(unit);
     const std::string* access = unit.get<std::string>("Service", "NotifyAccess");

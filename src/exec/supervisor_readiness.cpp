@@ -1,17 +1,23 @@
 #include "exec/supervisor.h"
 
+// Type=notify and Type=forking: how a service tells that it has started.
+//
 // sd_notify (systemd's $NOTIFY_SOCKET protocol): a datagram of "KEY=VALUE" lines. READY=1 ends a Type=notify
 // start; STATUS= is shown by `gitvisor status`; MAINPID= moves the main process; STOPPING=1 and RELOADING=1
 // are accepted and shown. Who may send is NotifyAccess= (main: the main process, exec: it or a control
 // process, all: any process of the unit), checked with the sender's credentials (SO_PASSCRED).
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+
+#include "exec/kill.h"
 
 namespace gitvisor::exec {
 
@@ -106,6 +112,33 @@ void Supervisor::handle_notify(pid_t sender, std::string_view message) {
         }
     }
     if (ready && m_phase == Phase::Start && m_spec.type == ServiceType::Notify) enter_start_post();
+}
+
+}  // namespace gitvisor::exec
+
+namespace gitvisor::exec {
+
+void Supervisor::adopt_forked_main() {
+    pid_t pid = 0;
+    if (!m_spec.pid_file.empty()) {
+        // Read in gitvisor-exec's own namespace: the pid the service wrote is one of it.
+        char buffer[32] = {};
+        const int fd = ::open(m_spec.pid_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+            const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+            ::close(fd);
+            if (n > 0) pid = static_cast<pid_t>(std::strtol(buffer, nullptr, 10));
+        }
+    } else {
+        // GuessMainPID=: the one process of the unit left, if there is exactly one.
+        const std::vector<pid_t> left = list_descendants(::getpid());
+        if (left.size() == 1) pid = left.front();
+    }
+    if (pid > 1 && pid != ::getpid() && ::kill(pid, 0) == 0) {
+        m_main.pid = pid;
+        m_status.main_pid = pid;
+        m_status_dirty = true;
+    }
 }
 
 }  // namespace gitvisor::exec
