@@ -236,7 +236,7 @@ int run_verify(const std::vector<std::string>& args, std::ostream& out, std::ost
 
     print_diagnostics(set.diagnostics, false, err);
     const std::string wanted = fs::path(*options->print).filename().string();
-    for (const std::vector<LoadedUnit>* group : {&set.units, &set.templates}) {
+    for (const UnitList* group : {&set.units, &set.templates}) {
         for (const LoadedUnit& u : *group) {
             if (u.unit.name != wanted) continue;
             out << unit_to_json(u.unit) << "\n";

@@ -131,42 +131,44 @@ private:
         const std::string load_name =
             parsed->is_template ? parsed->prefix + "@" + kTemplateCheckInstance + "." + parsed->suffix : name;
         const std::vector<UnitFileText> dropins = dropins_for(name);
-        LoadedUnit loaded;
+        const auto load = [&] {
+            LoadedUnit fresh = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
+            fresh.unit.name = name;
+            if (f.is_symlink) fresh.unit.file = f.path + " -> " + source->path;
+            if (m_options.cache) fresh.spec_hash = spec_hash(fresh.unit);
+            return std::make_shared<const LoadedUnit>(std::move(fresh));
+        };
+        UnitList::Shared loaded;
         if (m_options.cache) {
-            std::string key = m_context_key + name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' + source->text;
+            std::string key =
+                m_context_key + name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' + source->text;
             for (const UnitFileText& d : dropins) key += '\0' + d.path + '\0' + d.text;
-            // The cache's entry moves to its next content as it is (no copy); the set gets one copy.
+            // The cache's entry moves to its next content as it is; the set shares it.
             auto node = m_options.cache->units.extract(key);
             if (node.empty()) {
-                LoadedUnit fresh = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
-                fresh.unit.name = name;
-                if (f.is_symlink) fresh.unit.file = f.path + " -> " + source->path;
-                fresh.spec_hash = spec_hash(fresh.unit);
-                loaded = fresh;
-                m_used.emplace(std::move(key), std::move(fresh));
+                loaded = load();
+                m_used.emplace(std::move(key), loaded);
             } else {
                 loaded = node.mapped();
                 m_used.insert(std::move(node));
             }
         } else {
-            loaded = load_unit(load_name, {source->path, source->text}, dropins, m_options.context);
-            loaded.unit.name = name;
-            if (f.is_symlink) loaded.unit.file = f.path + " -> " + source->path;
+            loaded = load();
         }
-        for (Diagnostic& d : loaded.diagnostics) m_set.diagnostics.push_back(d);
-        if (loaded.masked) {
+        for (const Diagnostic& d : loaded->diagnostics) m_set.diagnostics.push_back(d);
+        if (loaded->masked) {
             m_set.masked.push_back(name);
         } else if (parsed->is_template) {
             m_set.templates.push_back(std::move(loaded));
         } else {
+            m_by_unit_name[name] = loaded.get();
             m_set.units.push_back(std::move(loaded));
         }
     }
 
     const LoadedUnit* find_unit(const std::string& name) const {
-        for (const LoadedUnit& u : m_set.units)
-            if (u.unit.name == name) return &u;
-        return nullptr;
+        auto it = m_by_unit_name.find(name);
+        return it == m_by_unit_name.end() ? nullptr : it->second;
     }
 
     bool is_masked(const std::string& name) const {
@@ -252,7 +254,8 @@ private:
     const std::vector<TreeFile>& m_files;
     const UnitSetOptions& m_options;
     std::string m_context_key;
-    std::unordered_map<std::string, LoadedUnit> m_used;  // the cache's next content
+    std::unordered_map<std::string, UnitList::Shared> m_used;  // the cache's next content
+    std::unordered_map<std::string, const LoadedUnit*> m_by_unit_name;  // the units of m_set, for look-ups
     std::map<std::string, std::vector<const TreeFile*>> m_by_name;
     DropinIndex m_dropins;
     UnitSet m_set;

@@ -3,6 +3,7 @@
 // template instances made by symlinks, drop-ins, and the checks that need every unit at once
 // (DESIGN §3): duplicate names, dependencies on absent units, ordering cycles.
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,11 +22,43 @@ struct TreeFile {
     std::string symlink_target;  // for a symlink, as stored in the link
 };
 
+// Loaded units, shared: a UnitCache and the sets loaded through it hold the same units, so a load that
+// changes one unit of 10,000 neither copies nor frees the others. Reads as a list of LoadedUnit.
+class UnitList {
+public:
+    using Shared = std::shared_ptr<const LoadedUnit>;
+    class const_iterator {
+    public:
+        explicit const_iterator(std::vector<Shared>::const_iterator it) : m_it(it) {}
+        const LoadedUnit& operator*() const { return **m_it; }
+        const LoadedUnit* operator->() const { return m_it->get(); }
+        const_iterator& operator++() {
+            ++m_it;
+            return *this;
+        }
+        bool operator==(const const_iterator& other) const { return m_it == other.m_it; }
+        bool operator!=(const const_iterator& other) const { return m_it != other.m_it; }
+
+    private:
+        std::vector<Shared>::const_iterator m_it;
+    };
+
+    const_iterator begin() const { return const_iterator(m_units.begin()); }
+    const_iterator end() const { return const_iterator(m_units.end()); }
+    size_t size() const { return m_units.size(); }
+    bool empty() const { return m_units.empty(); }
+    const LoadedUnit& operator[](size_t i) const { return *m_units[i]; }
+    void push_back(Shared unit) { m_units.push_back(std::move(unit)); }
+
+private:
+    std::vector<Shared> m_units;
+};
+
 // Units loaded before, by everything they were loaded from (names, file and drop-in texts, host values):
 // a long-lived loader (gitvisord) parses only the units a commit changed. After each load it holds just
 // that load's units. Not thread-safe.
 struct UnitCache {
-    std::unordered_map<std::string, LoadedUnit> units;
+    std::unordered_map<std::string, UnitList::Shared> units;
 };
 
 struct UnitSetOptions {
@@ -37,8 +70,8 @@ struct UnitSetOptions {
 };
 
 struct UnitSet {
-    std::vector<LoadedUnit> units;      // units that run: plain units and template instances, by name
-    std::vector<LoadedUnit> templates;  // NAME@.service files (validated, never run themselves)
+    UnitList units;      // units that run: plain units and template instances, by name
+    UnitList templates;  // NAME@.service files (validated, never run themselves)
     std::vector<std::string> masked;    // names of masked units (empty file, or a symlink to /dev/null)
     Diagnostics diagnostics;            // everything: per-unit and across units, in file order
     bool ok() const { return !has_errors(diagnostics); }

@@ -20,7 +20,7 @@ UnitSet load_set(const std::vector<TreeFile>& files, bool repository_checks = tr
     return load_unit_set(files, o);
 }
 
-Strings names(const std::vector<LoadedUnit>& units) {
+Strings names(const UnitList& units) {
     Strings out;
     for (const LoadedUnit& u : units) out.push_back(u.unit.name);
     return out;
