@@ -55,6 +55,7 @@ bool add_blob(git_repository* repo, std::string path, git_filemode_t mode, const
     if (used) used->blobs.emplace(key, content);
     unitfile::TreeFile file;
     file.path = std::move(path);
+    file.blob_id = key;
     if (mode == GIT_FILEMODE_LINK) {
         file.is_symlink = true;
         file.symlink_target = std::move(content);

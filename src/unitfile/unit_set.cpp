@@ -140,13 +140,14 @@ private:
         };
         UnitList::Shared loaded;
         if (m_options.cache) {
-            std::string key =
-                m_context_key + name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' + source->text;
+            std::string key = m_context_key + name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' +
+                              (source->blob_id.empty() ? source->text : source->blob_id);
             for (const UnitFileText& d : dropins) key += '\0' + d.path + '\0' + d.text;
             // The cache's entry moves to its next content as it is; the set shares it.
             auto node = m_options.cache->units.extract(key);
             if (node.empty()) {
                 loaded = load();
+                m_set.parsed.push_back(name);
                 m_used.emplace(std::move(key), loaded);
             } else {
                 loaded = node.mapped();
@@ -154,6 +155,7 @@ private:
             }
         } else {
             loaded = load();
+            m_set.parsed.push_back(name);
         }
         for (const Diagnostic& d : loaded->diagnostics) m_set.diagnostics.push_back(d);
         if (loaded->masked) {

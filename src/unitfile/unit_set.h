@@ -20,6 +20,7 @@ struct TreeFile {
     std::string text;            // contents; for a symlink, empty
     bool is_symlink = false;
     std::string symlink_target;  // for a symlink, as stored in the link
+    std::string blob_id;         // the git blob's id when read from a commit ("" otherwise): a short cache key
 };
 
 // Loaded units, shared: a UnitCache and the sets loaded through it hold the same units, so a load that
@@ -74,6 +75,8 @@ struct UnitSet {
     UnitList templates;  // NAME@.service files (validated, never run themselves)
     std::vector<std::string> masked;    // names of masked units (empty file, or a symlink to /dev/null)
     Diagnostics diagnostics;            // everything: per-unit and across units, in file order
+    std::vector<std::string> parsed;    // the units parsed by this load: all of them, or with a UnitCache
+                                        // those whose files changed
     bool ok() const { return !has_errors(diagnostics); }
 };
 

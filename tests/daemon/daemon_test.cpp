@@ -70,6 +70,8 @@ TEST_CASE("a commit deploys: start, change, comment-only change, removal", "[dae
         f.commit("comment only");
         REQUIRE(eventually([&] { return f.deployments() > before; }));
         CHECK(f.main_pid("web") == first);
+        // `cat` shows the file as committed, comment included.
+        CHECK(f.cli("cat web").out.find("# a comment\n") != std::string::npos);
 
         f.write_unit("web.service", kSleeper + "Environment=VERSION=2\n");
         f.commit("change web");

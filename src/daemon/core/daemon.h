@@ -157,7 +157,8 @@ private:
     std::string m_loaded_subject;
     std::string m_loaded_author;
     std::shared_ptr<const unitfile::UnitSet> m_loaded_set;
-    std::map<std::string, std::string> m_loaded_texts;  // unit name -> its files' text, for `cat`
+    std::vector<unitfile::TreeFile> m_loaded_files;  // of the loaded commit, for loaded_text()
+    std::string loaded_text(const std::string& name);
     // What the last commit loaded read and parsed: the next load reads and parses only what changed.
     repo::BlobCache m_blob_cache;
     unitfile::UnitCache m_unit_cache;

@@ -124,21 +124,28 @@ Result<std::shared_ptr<const unitfile::UnitSet>> Daemon::load_commit(const std::
     options.context = host_context();
     options.cache = &m_unit_cache;
     auto set = std::make_shared<const unitfile::UnitSet>(unitfile::load_unit_set(tree->files, options));
-    std::map<std::string, std::string> by_path;
-    for (const unitfile::TreeFile& f : tree->files) by_path[f.path] = f.is_symlink ? "" : f.text;
-    m_loaded_texts.clear();
-    for (const unitfile::LoadedUnit& u : set->units) {
-        std::string main = u.unit.file;
-        if (const size_t arrow = main.find(" -> "); arrow != std::string::npos) main = main.substr(arrow + 4);
-        std::string text = "# " + u.unit.file + "\n" + by_path[main];
-        for (const std::string& d : u.unit.dropins) text += "\n# " + d + "\n" + by_path[d];
-        m_loaded_texts[u.unit.name] = text;
-    }
+    m_loaded_files = std::move(tree->files);
     m_loaded_commit = commit;
     m_loaded_subject = tree->subject;
     m_loaded_author = tree->author;
     m_loaded_set = set;
     return R::ok(set);
+}
+
+// The unit's files as committed (main file, then drop-ins), each after a "# path" line, for `cat`.
+std::string Daemon::loaded_text(const std::string& name) {
+    const Unit* unit = find_loaded(name);
+    if (!unit) return "";
+    const auto text_of = [&](const std::string& path) -> std::string {
+        for (const unitfile::TreeFile& f : m_loaded_files)
+            if (f.path == path) return f.is_symlink ? "" : f.text;
+        return "";
+    };
+    std::string main = unit->file;
+    if (const size_t arrow = main.find(" -> "); arrow != std::string::npos) main = main.substr(arrow + 4);
+    std::string text = "# " + unit->file + "\n" + text_of(main);
+    for (const std::string& d : unit->dropins) text += "\n# " + d + "\n" + text_of(d);
+    return text;
 }
 
 const Unit* Daemon::find_loaded(const std::string& name) {
@@ -271,6 +278,8 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     deployment.uid = request.uid;
     deployment.started_usec = realtime_usec();
     deployment.result = "in-progress";
+    // Whether the caches hold the applied commit, so that a unit parsed now is one whose files changed.
+    const bool cached_applied = m_loaded_commit == m_store->applied_commit();
     auto set = load_commit(*tip);
     if (set) {
         deployment.subject = m_loaded_subject;
@@ -329,15 +338,23 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
         record.spec_hash = d.spec_hash;
         record.commit = *tip;
         record.unit_json = unitfile::unit_to_json(*d.unit);
-        record.unit_text = m_loaded_texts[s.unit];
+        record.unit_text = loaded_text(s.unit);
         record.held_stopped = false;
         (void)m_store->put_unit(record);
     }
-    // Unchanged units keep the commit that deployed them, but their text is refreshed for `cat`.
-    for (const auto& [name, d] : desired) {
-        if (plan.find(name)) continue;
-        if (std::optional<UnitRecord> r = m_store->get_unit(name); r && r->unit_text != m_loaded_texts[name]) {
-            r->unit_text = m_loaded_texts[name];
+    // Unchanged units keep the commit that deployed them, but a comment-only change of their files is
+    // shown by `cat`: only units whose files changed (parsed by this load) can have one, when the caches
+    // held the applied commit; else every unit is looked at.
+    std::vector<std::string> maybe_changed = (*set)->parsed;
+    if (!cached_applied) {
+        maybe_changed.clear();
+        for (const auto& [name, d] : desired) maybe_changed.push_back(name);
+    }
+    for (const std::string& name : maybe_changed) {
+        if (!desired.count(name) || plan.find(name)) continue;
+        const std::string text = loaded_text(name);
+        if (std::optional<UnitRecord> r = m_store->get_unit(name); r && r->unit_text != text) {
+            r->unit_text = text;
             (void)m_store->put_unit(*r);
         }
     }
