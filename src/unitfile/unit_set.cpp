@@ -35,7 +35,13 @@ public:
     SetLoader(const std::vector<TreeFile>& files, const UnitSetOptions& options) : m_files(files), m_options(options) {}
 
     UnitSet run() {
-        if (m_options.cache) m_context_key = context_key(m_options.context);
+        if (m_options.cache) {
+            std::string context = context_key(m_options.context);
+            if (context != m_options.cache->context) {
+                m_options.cache->units.clear();
+                m_options.cache->context = std::move(context);
+            }
+        }
         index();
         for (const auto& [name, files] : m_by_name) load_name(name, files);
         if (m_options.repository_checks) {
@@ -140,7 +146,7 @@ private:
         };
         UnitList::Shared loaded;
         if (m_options.cache) {
-            std::string key = m_context_key + name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' +
+            std::string key = name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' +
                               (source->blob_id.empty() ? source->text : source->blob_id);
             for (const UnitFileText& d : dropins) key += '\0' + d.path + '\0' + d.text;
             // The cache's entry moves to its next content as it is; the set shares it.
@@ -242,7 +248,7 @@ private:
             if (mark[node] == Mark::None) visit(node);
     }
 
-    // The host values that specifiers expand to, as one string: part of every cache key.
+    // The host values that specifiers expand to, as one string: what a cache's units were loaded with.
     static std::string context_key(const SpecifierContext& c) {
         std::string key;
         for (const std::string* field :
@@ -255,7 +261,6 @@ private:
 
     const std::vector<TreeFile>& m_files;
     const UnitSetOptions& m_options;
-    std::string m_context_key;
     std::unordered_map<std::string, UnitList::Shared> m_used;  // the cache's next content
     std::unordered_map<std::string, const LoadedUnit*> m_by_unit_name;  // the units of m_set, for look-ups
     std::map<std::string, std::vector<const TreeFile*>> m_by_name;

@@ -59,6 +59,7 @@ private:
 // a long-lived loader (gitvisord) parses only the units a commit changed. After each load it holds just
 // that load's units. Not thread-safe.
 struct UnitCache {
+    std::string context;  // the host values the units were loaded with; other values empty the cache
     std::unordered_map<std::string, UnitList::Shared> units;
 };
 

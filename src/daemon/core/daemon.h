@@ -158,6 +158,7 @@ private:
     std::string m_loaded_author;
     std::shared_ptr<const unitfile::UnitSet> m_loaded_set;
     std::vector<unitfile::TreeFile> m_loaded_files;  // of the loaded commit, for loaded_text()
+    unitfile::SpecifierContext m_loaded_context;     // the host values it was loaded with
     std::string loaded_text(const std::string& name);
     // What the last commit loaded read and parsed: the next load reads and parses only what changed.
     repo::BlobCache m_blob_cache;

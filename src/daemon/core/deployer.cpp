@@ -121,7 +121,8 @@ Result<std::shared_ptr<const unitfile::UnitSet>> Daemon::load_commit(const std::
     auto tree = repo::read_commit_tree(m_options.paths.repo, commit, &m_blob_cache);
     if (!tree) return R::fail(tree.error());
     unitfile::UnitSetOptions options;
-    options.context = host_context();
+    m_loaded_context = host_context();
+    options.context = m_loaded_context;
     options.cache = &m_unit_cache;
     auto set = std::make_shared<const unitfile::UnitSet>(unitfile::load_unit_set(tree->files, options));
     m_loaded_files = std::move(tree->files);
@@ -227,7 +228,7 @@ std::vector<DeploymentError> Daemon::rejection_errors(const Result<std::shared_p
 // stopped as if removed.
 std::map<std::string, DesiredUnit> Daemon::desired_units(const unitfile::UnitSet& set) const {
     std::map<std::string, DesiredUnit> desired;
-    const unitfile::SpecifierContext host = host_context();
+    const unitfile::SpecifierContext& host = m_loaded_context;  // read with the commit just loaded
     for (const unitfile::LoadedUnit& u : set.units)
         if (unitfile::host_condition_holds(u.unit, host.hostname, host.machine_id))
             desired[u.unit.name] = {u.spec_hash.empty() ? unitfile::spec_hash(u.unit) : u.spec_hash, &u.unit};
