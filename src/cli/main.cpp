@@ -30,6 +30,7 @@ constexpr const char* kUsage =
     "  cat UNIT                            the unit's files as deployed\n"
     "  diff [REV]                          the plan a deploy of REV (default: the branch tip) would run now\n"
     "  rollback REV                        commit REV's units again on the branch and deploy them\n"
+    "  rollback --unpin                    remote mode (where rollback pins REV): deploy the branch again\n"
     "  sync                                deploy the branch tip now and wait for the outcome\n"
     "  logs [UNIT...] [-n N] [-f]          the units' output (all units when none is named), oldest first;\n"
     "       [--since TIME] [--until TIME]  -f follows; TIME: 2026-11-25T13:20:01Z, \"2026-11-25 13:20\",\n"
