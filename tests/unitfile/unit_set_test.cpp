@@ -10,8 +10,8 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-TreeFile file(std::string path, std::string text) { return {std::move(path), std::move(text), false, {}}; }
-TreeFile symlink_file(std::string path, std::string target) { return {std::move(path), {}, true, std::move(target)}; }
+TreeFile file(std::string path, std::string text) { return {std::move(path), std::move(text), false, {}, {}}; }
+TreeFile symlink_file(std::string path, std::string target) { return {std::move(path), {}, true, std::move(target), {}}; }
 
 UnitSet load_set(const std::vector<TreeFile>& files, bool repository_checks = true) {
     UnitSetOptions o;
