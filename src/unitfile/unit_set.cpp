@@ -72,6 +72,7 @@ private:
     }
 
     std::vector<UnitFileText> dropins_for(const std::string& unit_name) {
+        if (m_dropins.empty()) return {};  // most trees have none: no directory names to build
         // Same file name in several directories: the more specific directory wins (later in the list).
         std::map<std::string, const TreeFile*> by_file;
         for (const std::string& dir : dropin_dirs_for(unit_name)) {
@@ -207,8 +208,8 @@ private:
         std::map<std::string, std::set<std::string>> before;  // a -> units that start after a
         std::map<std::pair<std::string, std::string>, const Setting*> why;
         for (const LoadedUnit& u : m_set.units) {
+            // A unit without ordering edges cannot be in a cycle: only units with edges become nodes.
             const std::string& name = u.unit.name;
-            before.try_emplace(name);
             if (const Setting* s = u.unit.find("Unit", "After"))
                 for (const std::string& dep : std::get<std::vector<std::string>>(s->value))
                     if (find_unit(dep)) {
