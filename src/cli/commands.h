@@ -34,6 +34,7 @@ int run_rollback(const GlobalOptions& g, const std::vector<std::string>& args, s
 int run_reload(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_kill(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_reset_failed(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_why(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_diff(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_logs(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_events(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

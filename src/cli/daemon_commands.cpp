@@ -419,3 +419,29 @@ int run_reset_failed(const GlobalOptions& g, const std::vector<std::string>& arg
 }
 
 }  // namespace gitvisor::cli
+
+namespace gitvisor::cli {
+
+int run_why(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (args.size() != 1) {
+        err << "gitvisor: error: usage: gitvisor why UNIT\n";
+        return kExitUsage;
+    }
+    int code = kExitSuccess;
+    auto r = request(g, request_line("why", {{"unit", json_quote(args[0])}}), "explain", args[0], err, code);
+    if (!r) return code;
+    if (g.json) {
+        print_json(*r, out);
+        return kExitSuccess;
+    }
+    out << text(*r, "unit") << (flag(*r, "running") ? " runs:" : " does not run:") << "\n";
+    for (const JsonValue& reason : member(*r, "reasons").items()) out << "  - " << reason.as_string() << "\n";
+    const JsonValue& log = member(*r, "log");
+    if (log.size() > 0) {
+        out << "last lines of its log:\n";
+        for (const JsonValue& line : log.items()) print_log_line(line, true, out);
+    }
+    return kExitSuccess;
+}
+
+}  // namespace gitvisor::cli

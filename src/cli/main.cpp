@@ -26,6 +26,7 @@ constexpr const char* kUsage =
     "  reload UNIT...                      run ExecReload= and wait for it\n"
     "  kill UNIT... [-s SIGNAL] [--kill-whom main|all]   signal the unit's processes (default SIGTERM, all)\n"
     "  reset-failed [UNIT...]              failed units (all when none is named) become inactive\n"
+    "  why UNIT                            why a unit does not run: failure, hold, dependency, host, rejection\n"
     "  history [-n N]                      deploys, newest first, with their actions and errors\n"
     "  cat UNIT                            the unit's files as deployed\n"
     "  diff [REV]                          the plan a deploy of REV (default: the branch tip) would run now\n"
@@ -44,7 +45,7 @@ constexpr const char* kUsage =
     "\n"
     "The daemon's socket: --socket, else $GITVISOR_SOCKET, else /run/gitvisor/control.sock.\n";
 
-const std::vector<std::string> kCommands = {"init", "list", "status", "start", "stop", "restart", "reload", "kill", "reset-failed",
+const std::vector<std::string> kCommands = {"init", "list", "status", "start", "stop", "restart", "reload", "kill", "reset-failed", "why",
                                             "history", "cat", "diff", "sync", "rollback", "logs", "events", "verify", "help"};
 
 // The command that shares the longest prefix with `word` (at least 2 letters), for "did you mean".
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
     if (command == "reload") return cli::run_reload(global, args, std::cout, std::cerr);
     if (command == "kill") return cli::run_kill(global, args, std::cout, std::cerr);
     if (command == "reset-failed") return cli::run_reset_failed(global, args, std::cout, std::cerr);
+    if (command == "why") return cli::run_why(global, args, std::cout, std::cerr);
     if (command == "sync") return cli::run_sync(global, args, std::cout, std::cerr);
     if (command == "rollback") return cli::run_rollback(global, args, std::cout, std::cerr);
     if (command == "diff") return cli::run_diff(global, args, std::cout, std::cerr);

@@ -51,6 +51,19 @@ TEST_CASE("reload runs ExecReload= and waits for it, kill signals the main proce
     CHECK(eventually([&] { return f.state("plain") == "failed/failed"; }));
     CHECK(f.cli("kill plain -s NOSUCH").exit_code == 2);
 
+    // why: a failure, a hold, a unit meant for other hosts, a unit that is not there.
+    const CommandResult failed = f.cli("why plain");
+    CHECK(failed.exit_code == 0);
+    CHECK(failed.out.find("plain.service does not run:\n  - it failed (result signal)") != std::string::npos);
+    REQUIRE(f.cli("stop trap").exit_code == 0);
+    CHECK(f.cli("why trap").out.find("stopped by `gitvisor stop`") != std::string::npos);
+    REQUIRE(f.cli("start trap").exit_code == 0);
+    CHECK(f.cli("why trap").out.find("trap.service runs:\n  - trap.service is active (running)") != std::string::npos);
+    f.write_unit("elsewhere.service", "[Unit]\nConditionHost=no-such-host\n[Service]\nExecStart=/bin/sleep 1000\n");
+    f.commit("a unit for another host");
+    REQUIRE(eventually([&] { return f.cli("why elsewhere").out.find("ConditionHost= does not match") != std::string::npos; }));
+    CHECK(f.cli("why nothing").out.find("there is no nothing.service in commit") != std::string::npos);
+
     // reset-failed: the failed unit becomes inactive, the others are left alone.
     const CommandResult reset = f.cli("reset-failed");
     CHECK(reset.exit_code == 0);

@@ -181,6 +181,7 @@ private:
     Poco::JSON::Object::Ptr handle_sync(const Poco::JSON::Object::Ptr& request, const Caller& caller);
     Poco::JSON::Object::Ptr handle_rollback(const Poco::JSON::Object::Ptr& request, const Caller& caller);
     Poco::JSON::Object::Ptr handle_pin(const Poco::JSON::Object::Ptr& request, const Caller& caller);
+    Poco::JSON::Object::Ptr handle_why(const Poco::JSON::Object::Ptr& request, const Caller& caller);
     Poco::JSON::Object::Ptr handle_reset_failed(const Poco::JSON::Object::Ptr& request, const Caller& caller);
     Poco::JSON::Object::Ptr handle_signal(const std::string& cmd, const Poco::JSON::Object::Ptr& request,
                                           const Caller& caller);

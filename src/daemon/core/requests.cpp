@@ -400,6 +400,8 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         response = handle_sync(request, caller);
     } else if (cmd == "rollback") {
         response = handle_rollback(request, caller);
+    } else if (cmd == "why") {
+        response = handle_why(request, caller);
     } else if (cmd == "reset-failed") {
         response = handle_reset_failed(request, caller);
     } else if (cmd == "reload" || cmd == "kill") {
