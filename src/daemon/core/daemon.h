@@ -52,6 +52,9 @@ struct DaemonOptions {
     std::string token_file;
 };
 
+// The state.db meta key of a remote-mode rollback's pin (DESIGN §3): the commit deployed instead of the tip.
+inline constexpr const char* kPinnedCommitKey = "pinned_commit";
+
 // A unit's Timeout*Sec= in µs (`fallback` when unset or without a unit); -1 for infinity.
 int64_t timeout_usec(const unitfile::Unit* unit, const char* key, uint64_t fallback);
 

@@ -271,17 +271,16 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
 
 // Records the commits skipped on the way, then applies or rejects `tip` (called with m_deploy_mutex held).
 int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& request) {
-    const std::string* tip = &commit;
-    record_superseded(*tip, request);
+    record_superseded(commit, request);
     DeploymentRecord deployment;
-    deployment.commit = *tip;
+    deployment.commit = commit;
     deployment.trigger = request.trigger;
     deployment.uid = request.uid;
     deployment.started_usec = realtime_usec();
     deployment.result = "in-progress";
     // Whether the caches hold the applied commit, so that a unit parsed now is one whose files changed.
     const bool cached_applied = m_loaded_commit == m_store->applied_commit();
-    auto set = load_commit(*tip);
+    auto set = load_commit(commit);
     if (set) {
         deployment.subject = m_loaded_subject;
         deployment.author = m_loaded_author;
@@ -295,13 +294,13 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
         e.message = message;
         record_event(e);
     };
-    const std::string what = tip->substr(0, 7) + " (" + request.trigger + "): " + deployment.subject;
+    const std::string what = commit.substr(0, 7) + " (" + request.trigger + "): " + deployment.subject;
     if (!set || !(*set)->ok()) {
         deployment.result = "rejected";
         deployment.errors = rejection_errors(set);
         deployment.finished_usec = realtime_usec();
         const Result<int64_t> id = m_store->begin_deployment(deployment);
-        std::cerr << "gitvisord: rejected " << tip->substr(0, 7) << " (" << deployment.errors.size() << " error(s))\n";
+        std::cerr << "gitvisord: rejected " << commit.substr(0, 7) << " (" << deployment.errors.size() << " error(s))\n";
         const DeploymentError& first = deployment.errors.empty() ? DeploymentError{} : deployment.errors.front();
         deploy_event("rejected " + what + "; " + std::to_string(deployment.errors.size()) + " error(s), first: " +
                      first.file + (first.line > 0 ? ":" + std::to_string(first.line) : "") + ": " + first.message);
@@ -337,7 +336,7 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
         UnitRecord record = m_store->get_unit(s.unit).value_or(UnitRecord{});
         record.name = s.unit;
         record.spec_hash = d.spec_hash;
-        record.commit = *tip;
+        record.commit = commit;
         record.unit_json = unitfile::unit_to_json(*d.unit);
         record.unit_text = loaded_text(s.unit);
         record.held_stopped = false;
@@ -361,7 +360,7 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     }
     records_lock.unlock();
     m_needs_start.clear();
-    const std::string marker = "-- deployed " + tip->substr(0, 7) + ": " + deployment.subject + " --";
+    const std::string marker = "-- deployed " + commit.substr(0, 7) + ": " + deployment.subject + " --";
     for (const auto& wave : plan.start_waves) {
         run_wave(wave, [&](const std::string& name) {
             if (Result<bool> r = start_unit(name, plan.find(name)->reason, marker); !r) {
@@ -382,8 +381,8 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     deployment.result = failures.empty() ? "applied" : "failed";
     deployment.finished_usec = realtime_usec();
     (void)m_store->update_deployment(deployment);
-    (void)m_store->set_applied_commit(*tip);
-    std::cerr << "gitvisord: " << deployment.result << " " << tip->substr(0, 7) << " (" << plan.steps.size()
+    (void)m_store->set_applied_commit(commit);
+    std::cerr << "gitvisord: " << deployment.result << " " << commit.substr(0, 7) << " (" << plan.steps.size()
               << " action(s))\n";
     std::string outcome = deployment.result + " " + what + "; " + std::to_string(plan.steps.size()) + " action(s) in " +
                           std::to_string((*deployment.finished_usec - deployment.started_usec) / 1000) + " ms";

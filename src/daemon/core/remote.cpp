@@ -14,14 +14,8 @@
 
 namespace gitvisor::daemon {
 
-namespace {
-
-constexpr const char* kPinnedKey = "pinned_commit";
-
-}  // namespace
-
 Result<std::string> Daemon::deploy_target() {
-    if (const std::string pinned = m_store->meta(kPinnedKey); !pinned.empty()) return Result<std::string>::ok(pinned);
+    if (const std::string pinned = m_store->meta(kPinnedCommitKey); !pinned.empty()) return Result<std::string>::ok(pinned);
     return repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
 }
 
@@ -94,7 +88,7 @@ void Daemon::fetch_loop() {
 }
 
 void Daemon::describe_remote(Poco::JSON::Object::Ptr& out) {
-    out->set("pinned_commit", m_store->meta(kPinnedKey));
+    out->set("pinned_commit", m_store->meta(kPinnedCommitKey));
     if (!remote_mode()) return;
     std::lock_guard lock(m_fetch_mutex);
     out->set("remote", m_options.remote);

@@ -274,23 +274,22 @@ Object::Ptr Daemon::handle_rollback(const Object::Ptr& request, const Caller& ca
 // Remote mode: `rollback REV` pins the desired state to REV (the remote's branch is not ours to write) until
 // `rollback --unpin`.
 Object::Ptr Daemon::handle_pin(const Object::Ptr& request, const Caller& caller) {
-    constexpr const char* kPinnedKey = "pinned_commit";
     const bool unpin = request->optValue<bool>("unpin", false);
     std::string note;
     std::string target;
     {
         std::lock_guard lock(m_deploy_mutex);
         if (unpin) {
-            const std::string pinned = m_store->meta(kPinnedKey);
+            const std::string pinned = m_store->meta(kPinnedCommitKey);
             if (pinned.empty()) return fail(kExitFailure, "nothing is pinned: the branch tip is deployed");
-            if (Result<bool> w = m_store->set_meta(kPinnedKey, ""); !w) return fail(kExitFailure, w.error());
+            if (Result<bool> w = m_store->set_meta(kPinnedCommitKey, ""); !w) return fail(kExitFailure, w.error());
             note = "unpinned from " + pinned.substr(0, 7) + ": the branch tip again";
         } else {
             const std::string revision = request->optValue<std::string>("revision", "");
             if (revision.empty()) return fail(kExitUsage, "'rollback' needs a revision (a commit hash, tag, HEAD~2...)");
             const Result<std::string> commit = repo::resolve_revision(m_options.paths.repo, revision);
             if (!commit) return fail(kExitFailure, "cannot roll back to '" + revision + "': " + commit.error());
-            if (Result<bool> w = m_store->set_meta(kPinnedKey, *commit); !w) return fail(kExitFailure, w.error());
+            if (Result<bool> w = m_store->set_meta(kPinnedCommitKey, *commit); !w) return fail(kExitFailure, w.error());
             target = *commit;
             note = "pinned to " + commit->substr(0, 7) + " until `gitvisor rollback --unpin`";
         }

@@ -34,7 +34,6 @@ std::string text_of(const Object::Ptr& o) {
     return out.str();
 }
 
-Object::Ptr error_object(int code, const std::string& message) { return error_response(code, message); }
 
 Object::Ptr end_object(const std::string& reason) {
     Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -96,7 +95,7 @@ bool Daemon::handle_stream(const Object::Ptr& request, const Caller& caller, Res
     if (cmd == "logs" && !caller.may_change) {
         const std::string error = "permission denied: reading logs needs root or membership of the gitvisor group (uid " +
                                   std::to_string(caller.uid) + ")";
-        stream.send(text_of(error_object(kExitPermissionDenied, error)));
+        stream.send(text_of(error_response(kExitPermissionDenied, error)));
         e.message += ": " + error;
         record_event(e);
         return true;
@@ -123,7 +122,7 @@ void Daemon::stream_logs(const Object::Ptr& request, const Caller&, ResponseStre
     for (const std::string& unit : units) {
         std::error_code ec;
         if (!m_store->get_unit(unit) && !std::filesystem::exists(log_dir(unit), ec)) {
-            stream.send(text_of(error_object(kExitNoSuchUnit, "no such unit '" + unit + "' and no log of it")));
+            stream.send(text_of(error_response(kExitNoSuchUnit, "no such unit '" + unit + "' and no log of it")));
             return;
         }
     }
@@ -146,7 +145,7 @@ void Daemon::stream_logs(const Object::Ptr& request, const Caller&, ResponseStre
             const std::vector<std::string> ids = logs::log_invocations(log_dir(unit));
             const size_t back = invocation == "0" ? 0 : std::stoul(invocation.substr(1));
             if (back >= ids.size()) {
-                stream.send(text_of(error_object(kExitFailure, "'" + unit + "' has no run " + invocation +
+                stream.send(text_of(error_response(kExitFailure, "'" + unit + "' has no run " + invocation +
                                                                    " in its log (" + std::to_string(ids.size()) +
                                                                    " run(s) logged)")));
                 return;
@@ -201,7 +200,7 @@ void Daemon::stream_logs(const Object::Ptr& request, const Caller&, ResponseStre
         std::filesystem::create_directories(log_dir(units[i]), ec);  // a unit that has not logged yet
         auto follower = std::make_unique<logs::LogFollower>(log_dir(units[i]), ends[i]);
         if (Result<bool> started = follower->start(); !started) {
-            stream.send(text_of(error_object(
+            stream.send(text_of(error_response(
                 kExitFailure, "cannot follow the log of '" + units[i] + "': " + started.error())));
             return;
         }

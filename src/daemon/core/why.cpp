@@ -19,6 +19,15 @@ Poco::JSON::Object::Ptr Daemon::handle_why(const Poco::JSON::Object::Ptr& reques
     if (!unitfile::is_valid_unit_name(name)) name += ".service";
     std::vector<std::string> reasons;
     const auto say = [&](std::string text) { reasons.push_back(std::move(text)); };
+    const auto answer = [&](bool running) {
+        Poco::JSON::Object::Ptr response = ok_response();
+        response->set("unit", name);
+        response->set("running", running);
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const std::string& r : reasons) list->add(r);
+        response->set("reasons", list);
+        return response;
+    };
 
     std::lock_guard lock(m_deploy_mutex);  // the loaded commit stays put meanwhile
     const Result<std::string> tip = deploy_target();
@@ -50,13 +59,7 @@ Poco::JSON::Object::Ptr Daemon::handle_why(const Poco::JSON::Object::Ptr& reques
         } else {
             say("nothing is deployed: " + tip.error());
         }
-        Poco::JSON::Object::Ptr response = ok_response();
-        response->set("unit", name);
-        response->set("running", false);
-        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-        for (const std::string& r : reasons) list->add(r);
-        response->set("reasons", list);
-        return response;
+        return answer(false);
     }
 
     const bool running = record->state == "active" || record->state == "reloading" || record->state == "activating";
@@ -93,12 +96,7 @@ Poco::JSON::Object::Ptr Daemon::handle_why(const Poco::JSON::Object::Ptr& reques
             }
         }
     }
-    Poco::JSON::Object::Ptr response = ok_response();
-    response->set("unit", name);
-    response->set("running", running);
-    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    for (const std::string& r : reasons) list->add(r);
-    response->set("reasons", list);
+    Poco::JSON::Object::Ptr response = answer(running);
     if (caller.may_change) response->set("log", log_tail(name, 3));  // logs are for root and the gitvisor group
     return response;
 }
