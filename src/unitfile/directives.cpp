@@ -215,6 +215,27 @@ std::vector<Directive> make_table() {
         {"X-Gitvisor", "LogMaxBytes", Size, one, S, "16M", "size at which the unit's log rotates", kGitvisor, {},
          {}, 0, 0, {}},
         {"X-Gitvisor", "LogMaxFiles", Integer, one, S, "4", "log files kept", kGitvisor, {}, {}, 1, 1000, {}},
+        {"X-Gitvisor", "HealthCheckURL", Url, one, S, "", "health check: HTTP GET, a 2xx answer is healthy",
+         kGitvisor, {}, {}, 0, 0, {}},
+        {"X-Gitvisor", "HealthCheckTCP", HostPort, one, S, "", "health check: a TCP connection to host:port opens",
+         kGitvisor, {}, {}, 0, 0, {}},
+        {"X-Gitvisor", "HealthCheckExec", Exec, one, S, "",
+         "health check: a command run in the unit's namespace, cgroup and user; exit 0 is healthy", kGitvisor, {},
+         {}, 0, 0, {}},
+        {"X-Gitvisor", "HealthCheckInterval", Timespan, one, S, "30s", "time between health checks", kGitvisor, {},
+         {}, 0, 0, {}},
+        {"X-Gitvisor", "HealthCheckTimeout", Timespan, one, S, "5s", "time one health check may take", kGitvisor,
+         {}, {}, 0, 0, {}},
+        {"X-Gitvisor", "HealthCheckRetries", Integer, one, S, "3",
+         "consecutive failed checks that make the unit unhealthy (it is then restarted)", kGitvisor, {}, {}, 1,
+         1000, {}},
+        {"X-Gitvisor", "HealthCheckStartPeriod", Timespan, one, S, "0",
+         "grace after a start: failed checks do not count, a passing one makes the unit healthy", kGitvisor, {},
+         {}, 0, 0, {}},
+        {"X-Gitvisor", "DrainPorts", Ports, kList, S, "",
+         "local TCP ports whose established connections a stop waits for", kGitvisor, {}, {}, 0, 0, {}},
+        {"X-Gitvisor", "DrainTimeoutSec", Timespan, one, S, "30s", "longest wait for DrainPorts= to empty",
+         kGitvisor, {}, {}, 0, 0, {}},
     };
     return t;
 }
@@ -431,6 +452,9 @@ const char* value_type_name(ValueType type) {
         case ExitStatus: return "exit codes and signal names";
         case RLimit: return "limit or soft:hard";
         case Words: return "words";
+        case ValueType::Url: return "http:// or https:// URL";
+        case ValueType::HostPort: return "host:port";
+        case ValueType::Ports: return "port numbers";
         case UnitNames: return "unit names";
         case Paths: return "absolute paths";
         case RelativePaths: return "relative paths";

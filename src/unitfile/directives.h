@@ -41,6 +41,9 @@ enum class ValueType {
     Condition,     // '|' and '!' prefixes, then a value
     PathCondition, // as Condition, the value an absolute path
     StdOutput,     // inherit, null, journal, file:PATH, append:PATH, truncate:PATH
+    Url,           // an http:// or https:// URL with a host
+    HostPort,      // host:port, [IPv6]:port
+    Ports,         // space-separated port numbers
 };
 
 enum class ListMode {

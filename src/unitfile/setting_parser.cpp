@@ -98,6 +98,9 @@ public:
             case ValueType::Condition: return condition(false);
             case ValueType::PathCondition: return condition(true);
             case ValueType::StdOutput: return std_output();
+            case ValueType::Url: return url();
+            case ValueType::HostPort: return host_port();
+            case ValueType::Ports: return ports();
         }
         return invalid("unsupported value type");
     }
@@ -123,6 +126,9 @@ private:
             case ValueType::CpuQuota:
             case ValueType::Integer:
             case ValueType::RLimit:
+            case ValueType::Url:
+            case ValueType::HostPort:
+            case ValueType::Exec:  // a single command (HealthCheckExec=)
                 return of_kind(Kind::Reset);
             default:
                 return invalid(std::string("empty value: expected a ") + value_type_name(m_d.type));
@@ -263,6 +269,60 @@ private:
             if (!is_absolute_path(rest)) return invalid("'" + p + "' is not an absolute path");
         }
         return ok(std::move(out));
+    }
+
+    ParsedSetting url() {
+        std::string v;
+        if (!expand(m_raw, v)) return invalid(m_error);
+        if (has_control_chars(v) || v.find(' ') != std::string::npos) return invalid("a URL has no spaces");
+        const bool https = v.starts_with("https://");
+        if (!https && !v.starts_with("http://")) return invalid("not an http:// or https:// URL");
+        const std::string_view rest = std::string_view(v).substr(https ? 8 : 7);
+        const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+        if (authority.empty() || authority.front() == ':') return invalid("the URL names no host");
+        if (authority.find('@') != std::string_view::npos)
+            return invalid("user names and passwords in the URL are not supported");
+        const size_t colon = authority.rfind(':');
+        if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos &&
+            !valid_port(authority.substr(colon + 1)))
+            return invalid("'" + std::string(authority.substr(colon + 1)) + "' is not a port (1-65535)");
+        return ok(std::move(v));
+    }
+
+    ParsedSetting host_port() {
+        std::string v;
+        if (!expand(m_raw, v)) return invalid(m_error);
+        const size_t colon = v.rfind(':');
+        if (colon == std::string::npos || colon == 0) return invalid("expected host:port, e.g. 127.0.0.1:8080");
+        std::string_view host = std::string_view(v).substr(0, colon);
+        if (host.front() == '[') {
+            if (host.back() != ']' || host.size() < 3) return invalid("an IPv6 address is written [::1]:port");
+        } else if (host.find(':') != std::string_view::npos) {
+            return invalid("write an IPv6 address in brackets: [::1]:port");
+        }
+        if (has_control_chars(host) || host.find(' ') != std::string_view::npos)
+            return invalid("the host has spaces or control characters");
+        if (!valid_port(std::string_view(v).substr(colon + 1)))
+            return invalid("'" + v.substr(colon + 1) + "' is not a port (1-65535)");
+        return ok(std::move(v));
+    }
+
+    ParsedSetting ports() {
+        std::vector<std::string> out;
+        if (!split(out)) return invalid(m_error);
+        for (const std::string& p : out)
+            if (!valid_port(p)) return invalid("'" + p + "' is not a port (1-65535)");
+        return ok(std::move(out));
+    }
+
+    static bool valid_port(std::string_view text) {
+        if (text.empty() || text.size() > 5) return false;
+        int port = 0;
+        for (char c : text) {
+            if (c < '0' || c > '9') return false;
+            port = port * 10 + (c - '0');
+        }
+        return port >= 1 && port <= 65535;
     }
 
     ParsedSetting relative_paths() {

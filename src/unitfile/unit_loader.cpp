@@ -107,6 +107,14 @@ private:
                 report(file, a.line, Severity::Warning, a.key + "= is not supported by gitvisor, ignoring");
                 return;
             }
+            // A gitvisor setting in a systemd section would silently do nothing (no health check, no drain):
+            // an error that says where it belongs.
+            if (!gitvisor_section && find_directive("X-Gitvisor", a.key)) {
+                report(file, a.line, Severity::Error,
+                       a.key + "= is a gitvisor setting: write it in the [X-Gitvisor] section, not in [" +
+                           a.section + "]");
+                return;
+            }
             std::string message = "unknown directive '" + a.key + "=' in [" + a.section + "]";
             if (std::string s = suggest_key(a.section, a.key); !s.empty()) message += " (did you mean '" + s + "='?)";
             report(file, a.line, Severity::Warning, message + ", ignoring");
