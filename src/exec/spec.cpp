@@ -302,6 +302,7 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read_commands("exec_reload", spec.exec_reload);
     fields.read_commands("exec_stop", spec.exec_stop);
     fields.read_commands("exec_stop_post", spec.exec_stop_post);
+    fields.read_commands("health_check_exec", spec.health_check_exec);
     fields.read_environment("environment", spec.environment);
     fields.read("environment_files", spec.environment_files);
     fields.read("unset_environment", spec.unset_environment);

@@ -67,6 +67,7 @@ struct Spec {
     std::vector<Command> exec_reload;
     std::vector<Command> exec_stop;
     std::vector<Command> exec_stop_post;
+    std::vector<Command> health_check_exec;  // HealthCheckExec=: run on the daemon's "health" request
 
     std::vector<std::pair<std::string, std::string>> environment;  // in the file's order
     std::vector<std::string> environment_files;                    // "-" prefix: optional

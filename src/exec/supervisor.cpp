@@ -182,6 +182,12 @@ void Supervisor::dispatch(uint64_t data, uint32_t events) {
         case Tag::Notify:
             on_notify();
             break;
+        case Tag::HealthOutput:
+            on_health_output();
+            break;
+        case Tag::HealthTimer:
+            on_health_timer();
+            break;
     }
 }
 
@@ -232,6 +238,8 @@ void Supervisor::reap_children() {
                 m_status_dirty = true;
             }
             control_finished(result_of_exit(exit, clean), exit);
+        } else if (pid == m_health.pid) {
+            health_exited(exit);
         }
     }
     kill_phase_check();

@@ -79,7 +79,7 @@ private:
         Dead,
         Failed,
     };
-    enum class Tag : uint32_t { Signal = 1, Timer, Listen, Client, Output, MainReport, Notify };
+    enum class Tag : uint32_t { Signal = 1, Timer, Listen, Client, Output, MainReport, Notify, HealthOutput, HealthTimer };
 
     struct Process {
         pid_t pid = 0;
@@ -101,6 +101,7 @@ private:
         std::string out;
         bool wants_stop = false;
         bool wants_reload = false;
+        bool wants_health = false;
         bool closed = false;
         bool read_closed = false;   // shut down its side; kept until answered
         uint32_t events = EPOLLIN;  // what epoll watches for it
@@ -163,6 +164,20 @@ private:
     void on_notify();
     void handle_notify(pid_t sender, std::string_view message);
 
+    // supervisor_health.cpp: HealthCheckExec=, one run at a time, answered to every client that asked.
+    struct HealthRun {
+        pid_t pid = 0;
+        UniqueFd output;  // the command's stdout and stderr
+        UniqueFd timer;
+        std::string captured;  // the end of its output
+        bool answered = false;  // timed out: answered already, reaped later
+    };
+    void start_health_check(Client& client, const JsonValue& request);
+    void on_health_output();
+    void on_health_timer();
+    void health_exited(const ProcessExit& exit);
+    void answer_health(bool healthy, const std::string& detail);
+
     // supervisor_control.cpp: clients and status.
     void on_accept();
     bool add_client(int fd);
@@ -212,6 +227,7 @@ private:
     SetupStep m_startup_failure = SetupStep::None;
     int m_startup_error = 0;
 
+    HealthRun m_health;
     std::vector<OutputPipe> m_outputs;
     std::vector<Client> m_clients;
     uint32_t m_next_id = 1;

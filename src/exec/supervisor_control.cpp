@@ -126,6 +126,8 @@ void Supervisor::handle_request(Client& client, std::string_view line) {
         request_stop();
     } else if (name == "kill") {
         send(client, handle_kill(*request));
+    } else if (name == "health") {
+        start_health_check(client, *request);
     } else if (name == "reload") {
         if (m_phase != Phase::Running && m_phase != Phase::Exited) {
             send(client, error_reply(std::string("cannot reload while ") + to_string(m_status.state)));
@@ -191,7 +193,8 @@ void Supervisor::flush_client(Client& client) {
         return;
     }
     if (client.out.empty() && client.out.capacity() > 4096) std::string().swap(client.out);
-    if (client.read_closed && client.out.empty() && !client.wants_stop && !client.wants_reload) {
+    if (client.read_closed && client.out.empty() && !client.wants_stop && !client.wants_reload &&
+        !client.wants_health) {
         close_client(client);  // answered everything it asked
         return;
     }

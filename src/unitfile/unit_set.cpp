@@ -63,7 +63,9 @@ private:
 
     void index() {
         for (const TreeFile& f : m_files) {
-            if (is_dropin(f)) {
+            if (f.path == kRepoSettingsFile && !f.is_symlink) {
+                m_set.settings = parse_repo_settings(f.text, f.path, m_set.diagnostics);
+            } else if (is_dropin(f)) {
                 m_dropins[base_name(dir_name(f.path))].push_back(&f);
             } else if (f.path.ends_with(".service") && !base_name(dir_name(f.path)).ends_with(".d")) {
                 m_by_name[base_name(f.path)].push_back(&f);

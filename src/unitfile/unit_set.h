@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "unitfile/diagnostic.h"
+#include "unitfile/repo_settings.h"
 #include "unitfile/specifiers.h"
 #include "unitfile/unit_loader.h"
 
@@ -75,6 +76,7 @@ struct UnitSet {
     UnitList units;      // units that run: plain units and template instances, by name
     UnitList templates;  // NAME@.service files (validated, never run themselves)
     std::vector<std::string> masked;    // names of masked units (empty file, or a symlink to /dev/null)
+    RepoSettings settings;              // gitvisor.ini at the root (defaults when there is none)
     Diagnostics diagnostics;            // everything: per-unit and across units, in file order
     std::vector<std::string> parsed;    // the units parsed by this load: all of them, or with a UnitCache
                                         // those whose files changed

@@ -168,3 +168,32 @@ TEST_CASE("with a cache, a load reuses the units whose files did not change", "[
     CHECK(three.units.size() == 2);
     CHECK(cache.units.size() == 3);
 }
+
+TEST_CASE("gitvisor.ini at the root holds the deploy settings", "[unitset][settings]") {
+    const UnitSetOptions options;
+    const UnitSet plain = load_unit_set({{"web.service", "[Service]\nExecStart=/bin/true\n", false, "", ""}}, options);
+    CHECK(plain.ok());
+    CHECK(plain.settings.deploy.timeout_usec == 60'000'000);
+    CHECK_FALSE(plain.settings.deploy.auto_rollback);
+    CHECK(plain.settings.deploy.effective_min_ready_usec() == 0);
+
+    const UnitSet set = load_unit_set({{"gitvisor.ini", "[Deploy]\nTimeout=2min\nAutoRollback=yes\n", false, "", ""},
+                                       {"web.service", "[Service]\nExecStart=/bin/true\n", false, "", ""}},
+                                      options);
+    CHECK(set.ok());
+    CHECK(set.settings.deploy.timeout_usec == 120'000'000);
+    CHECK(set.settings.deploy.auto_rollback);
+    CHECK(set.settings.deploy.effective_min_ready_usec() == 1'000'000);
+
+    const UnitSet bad = load_unit_set({{"gitvisor.ini", "[Deploy]\nAutoRollback=maybe\nTimeout=0\nRetries=3\n[Other]\n",
+                                        false, "", ""}},
+                                      options);
+    CHECK_FALSE(bad.ok());
+    std::vector<std::string> m;
+    for (const Diagnostic& d : bad.diagnostics) m.push_back(d.format());
+    REQUIRE(m.size() == 4);
+    CHECK(m[0].starts_with("gitvisor.ini:2: error: invalid value 'maybe' for AutoRollback= in [Deploy]"));
+    CHECK(m[1] == "gitvisor.ini:3: error: invalid value '0' for Timeout= in [Deploy]: must be a finite time above 0");
+    CHECK(m[2].starts_with("gitvisor.ini:4: warning: unknown setting 'Retries=' in [Deploy]"));
+    CHECK(m[3] == "gitvisor.ini:5: warning: unknown section [Other], ignoring");
+}

@@ -22,9 +22,9 @@ Array::Ptr strings(const std::vector<std::string>& list) {
     return a;
 }
 
-Array::Ptr commands(const Unit& unit, const char* key) {
+Array::Ptr commands(const Unit& unit, const char* key, const char* section = "Service") {
     Array::Ptr a = new Array;
-    if (const auto* list = unit.get<std::vector<ExecCommand>>("Service", key)) {
+    if (const auto* list = unit.get<std::vector<ExecCommand>>(section, key)) {
         for (const ExecCommand& c : *list) {
             Object::Ptr o = new Object;
             o->set("path", c.path);
@@ -85,6 +85,7 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
              {"exec_start_post", "ExecStartPost"}, {"exec_reload", "ExecReload"}, {"exec_stop", "ExecStop"},
              {"exec_stop_post", "ExecStopPost"}})
         spec.set(field, commands(unit, key));
+    spec.set("health_check_exec", commands(unit, "HealthCheckExec", "X-Gitvisor"));
 
     Object::Ptr env = new Object;
     for (const std::string& name : value_or_default(unit, "Service", "PassEnvironment", std::vector<std::string>{}))

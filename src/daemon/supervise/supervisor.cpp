@@ -344,19 +344,26 @@ Result<bool> Supervisor::kill(const std::string& unit, int signal, bool all) {
 }
 
 Result<bool> Supervisor::ask(const std::string& unit, const std::string& request, int timeout_ms) {
-    if (!running(unit)) return Result<bool>::fail("'" + unit + "' is not running");
+    const Result<std::string> reply = ask_reply(unit, request, timeout_ms);
+    if (!reply) return Result<bool>::fail(reply.error());
+    return Result<bool>::ok(true);
+}
+
+Result<std::string> Supervisor::ask_reply(const std::string& unit, const std::string& request, int timeout_ms) {
+    using R = Result<std::string>;
+    if (!running(unit)) return R::fail("'" + unit + "' is not running");
     const int fd = connect_control(unit, 20);
-    if (fd < 0) return Result<bool>::fail("cannot reach the supervisor of '" + unit + "'");
+    if (fd < 0) return R::fail("cannot reach the supervisor of '" + unit + "'");
     const std::string line = request + "\n";
     std::string buffer;
-    std::optional<Result<bool>> answer;
+    std::optional<R> answer;
     if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
-        answer = Result<bool>::fail("cannot reach the supervisor of '" + unit + "'");
+        answer = R::fail("cannot reach the supervisor of '" + unit + "'");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (!answer) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-            answer = Result<bool>::fail("no answer from the supervisor of '" + unit + "' in time");
+            answer = R::fail("no answer from the supervisor of '" + unit + "' in time");
             break;
         }
         pollfd p{fd, POLLIN, 0};
@@ -364,7 +371,7 @@ Result<bool> Supervisor::ask(const std::string& unit, const std::string& request
         char chunk[4096];
         const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
         if (n <= 0) {
-            answer = Result<bool>::fail("the supervisor of '" + unit + "' went away");
+            answer = R::fail("the supervisor of '" + unit + "' went away");
             break;
         }
         buffer.append(chunk, static_cast<size_t>(n));
@@ -372,7 +379,7 @@ Result<bool> Supervisor::ask(const std::string& unit, const std::string& request
         for (size_t nl; !answer && (nl = buffer.find('\n')) != std::string::npos;) {
             const std::string reply = buffer.substr(0, nl);
             buffer.erase(0, nl + 1);
-            if (reply.rfind("{\"ok\":true", 0) == 0) answer = Result<bool>::ok(true);
+            if (reply.rfind("{\"ok\":true", 0) == 0) answer = R::ok(reply);
             if (reply.rfind("{\"ok\":false", 0) == 0) {
                 std::string error = "refused";
                 try {
@@ -380,7 +387,7 @@ Result<bool> Supervisor::ask(const std::string& unit, const std::string& request
                     error = parser.parse(reply).extract<Poco::JSON::Object::Ptr>()->optValue<std::string>("error", error);
                 } catch (const std::exception&) {
                 }
-                answer = Result<bool>::fail(error);
+                answer = R::fail(error);
             }
         }
     }

@@ -65,6 +65,8 @@ public:
     // Sends one request to the unit's gitvisor-exec on a connection of its own and waits up to
     // `timeout_ms` for the answer ({"ok":true} or {"ok":false,"error":...}): ok, or the error.
     Result<bool> ask(const std::string& unit, const std::string& request, int timeout_ms);
+    // As ask(), with the whole answer line when it is {"ok":true,...}.
+    Result<std::string> ask_reply(const std::string& unit, const std::string& request, int timeout_ms);
     // Waits until the unit has finished starting or `timeout_ms` passed; the status then. A start has
     // finished once the unit is neither activating nor deactivating, or waits to be restarted: a start that
     // fails passes through `deactivating` (ExecStopPost=, killing what is left) on its way to `failed`.
