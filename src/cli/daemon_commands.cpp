@@ -61,14 +61,20 @@ std::optional<JsonValue> request(const GlobalOptions& g, const std::string& req,
 }
 
 void print_unit_table(const JsonValue& units, std::ostream& out) {
-    out << std::left << std::setw(28) << "UNIT" << std::setw(14) << "STATE" << std::setw(14) << "SUB" << std::setw(10)
-        << "MAIN PID" << std::setw(9) << "COMMIT" << "DESCRIPTION\n";
+    // A HEALTH column once some unit has a health check.
+    bool any_health = false;
+    for (const JsonValue& u : units.items()) any_health = any_health || (text(u, "health") != "none" && !text(u, "health").empty());
+    out << std::left << std::setw(28) << "UNIT" << std::setw(14) << "STATE" << std::setw(14) << "SUB";
+    if (any_health) out << std::setw(11) << "HEALTH";
+    out << std::setw(10) << "MAIN PID" << std::setw(9) << "COMMIT" << "DESCRIPTION\n";
     for (const JsonValue& u : units.items()) {
         std::string state = text(u, "state");
         if (flag(u, "held_stopped")) state += "*";
         const int64_t pid = number(u, "main_pid");
         out << std::left << std::setw(28) << text(u, "name") << std::setw(14) << state << std::setw(14)
-            << text(u, "sub_state") << std::setw(10) << (pid ? std::to_string(pid) : "-") << std::setw(9)
+            << text(u, "sub_state");
+        if (any_health) out << std::setw(11) << (text(u, "health") == "none" ? "-" : text(u, "health"));
+        out << std::setw(10) << (pid ? std::to_string(pid) : "-") << std::setw(9)
             << short_commit(text(u, "commit")) << text(u, "description") << "\n";
     }
     out << units.size() << " unit(s)";
@@ -125,6 +131,11 @@ void print_status(const JsonValue& u, std::ostream& out) {
         out << "       Held: stopped by `gitvisor stop` until `gitvisor start` or a deploy that changes it\n";
     if (!text(u, "invocation").empty()) out << " Invocation: " << text(u, "invocation") << "\n";
     if (!text(u, "status_text").empty()) out << "     Status: \"" << text(u, "status_text") << "\"\n";
+    if (!text(u, "health").empty() && text(u, "health") != "none") {
+        out << "     Health: " << text(u, "health");
+        if (!text(u, "health_detail").empty()) out << " (last check: " << text(u, "health_detail") << ")";
+        out << "\n";
+    }
     if (number(u, "main_pid") > 0)
         out << "   Main PID: " << number(u, "main_pid") << " (pid " << number(u, "ns_pid") << " in its namespace)\n";
     if (number(u, "exec_pid") > 0) out << " Supervisor: gitvisor-exec, pid " << number(u, "exec_pid") << "\n";
@@ -144,6 +155,14 @@ void print_status(const JsonValue& u, std::ostream& out) {
 
 }  // namespace
 
+// Commits that an automatic rollback took back, and how to deploy them anyway.
+void print_quarantine(const JsonValue& r, std::ostream& out) {
+    for (const JsonValue& q : member(r, "quarantined").items())
+        out << "quarantined: " << short_commit(text(q, "commit")) << " (" << text(q, "reason")
+            << "); not deployed again until a new commit or `gitvisor sync --force " << short_commit(text(q, "commit"))
+            << "`\n";
+}
+
 int run_list(const GlobalOptions& g, const std::vector<std::string>&, std::ostream& out, std::ostream& err) {
     int code = kExitSuccess;
     auto r = request(g, request_line("list"), "list", "units", err, code);
@@ -152,6 +171,7 @@ int run_list(const GlobalOptions& g, const std::vector<std::string>&, std::ostre
         print_json(member(*r, "units"), out);
     } else {
         print_unit_table(member(*r, "units"), out);
+        print_quarantine(*r, out);
     }
     return kExitSuccess;
 }
@@ -179,7 +199,9 @@ int run_status(const GlobalOptions& g, const std::vector<std::string>& args, std
         }
         if (!text(*r, "pinned_commit").empty())
             out << "pinned to " << short_commit(text(*r, "pinned_commit")) << " (gitvisor rollback --unpin ends it)\n";
-        out << "applied commit: " << (text(*r, "applied_commit").empty() ? "none" : text(*r, "applied_commit")) << "\n\n";
+        out << "applied commit: " << (text(*r, "applied_commit").empty() ? "none" : text(*r, "applied_commit")) << "\n";
+        print_quarantine(*r, out);
+        out << "\n";
         print_unit_table(member(*r, "units"), out);
         return kExitSuccess;
     }
@@ -300,12 +322,17 @@ int run_diff(const GlobalOptions& g, const std::vector<std::string>& args, std::
 namespace gitvisor::cli {
 
 int run_sync(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    if (!args.empty()) {
-        err << "gitvisor: error: usage: gitvisor sync\n";
+    // sync [--force [REV]]: --force lifts the quarantine of REV (default: the branch tip) first.
+    const bool force = !args.empty() && args[0] == "--force";
+    if ((!args.empty() && !force) || args.size() > 2 || (args.size() == 2 && args[1].starts_with("-"))) {
+        err << "gitvisor: error: usage: gitvisor sync [--force [REV]]\n";
         return kExitUsage;
     }
+    std::vector<std::pair<std::string, std::string>> members;
+    if (force) members.emplace_back("force", "true");
+    if (args.size() == 2) members.emplace_back("revision", json_quote(args[1]));
     int code = kExitSuccess;
-    auto r = request(g, request_line("sync"), "sync", "the branch", err, code);
+    auto r = request(g, request_line("sync", members), "sync", "the branch", err, code);
     if (!r) return code;
     const JsonValue& d = member(*r, "deployment");
     if (g.json) {

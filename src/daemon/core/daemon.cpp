@@ -65,6 +65,7 @@ Result<bool> Daemon::start() {
         [this](const std::string& unit, const ExecStatus& status, bool exited) { on_unit_change(unit, status, exited); });
     std::cerr << "gitvisord: " << describe_isolation() << "\n";
 
+    start_health();
     adopt_running_units();
     m_deploy_thread = std::thread([this] { deploy_loop(); });
     if (remote_mode()) {
@@ -99,6 +100,7 @@ void Daemon::shutdown() {
     }
     m_queue_changed.notify_all();
     if (m_deploy_thread.joinable()) m_deploy_thread.join();
+    stop_health();
     if (m_supervisor && m_options.stop_units_on_exit) {
         m_supervisor->interrupt(false);
         for (const std::string& unit : m_supervisor->running_units()) (void)stop_unit(unit);
@@ -114,6 +116,8 @@ void Daemon::adopt_running_units() {
         const Paths& paths = m_options.paths;
         if (record.exec_pid > 0 && m_supervisor->adopt(record.name, static_cast<pid_t>(record.exec_pid))) {
             std::cerr << "gitvisord: re-adopted " << record.name << " (gitvisor-exec pid " << record.exec_pid << ")\n";
+            // Its health check, as the commit that runs it says.
+            if (load_commit(record.commit)) set_health_spec(record.name, find_loaded(record.name));
             if (auto s = m_supervisor->status(record.name)) on_unit_change(record.name, *s, false);
             continue;
         }
@@ -134,6 +138,13 @@ void Daemon::adopt_running_units() {
 }
 
 void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, bool exited) {
+    follow_health(unit, status);
+    bool unhealthy = false;
+    if (exited) {
+        std::lock_guard lock(m_health_mutex);
+        unhealthy = m_unhealthy_stops.erase(unit) > 0;
+    }
+    const std::string result = unhealthy ? "unhealthy" : status.result;
     std::lock_guard lock(m_runs_mutex);
     auto& run = m_runs[unit];
     const bool new_invocation = !status.invocation.empty() && status.invocation != run.invocation;
@@ -153,8 +164,7 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
         run.invocation = status.invocation;
     }
     if (exited && run.id > 0) {
-        (void)m_store->finish_run(run.id, realtime_usec(), status.exit_code, status.exit_signal,
-                                  status.result);
+        (void)m_store->finish_run(run.id, realtime_usec(), status.exit_code, status.exit_signal, result);
         run = {};
     }
     std::lock_guard records_lock(m_records_mutex);
@@ -164,7 +174,7 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
     const bool state_changed = record.state != status.state || record.sub_state != status.sub_state;
     record.state = status.state;
     record.sub_state = status.sub_state;
-    record.result = status.result;
+    record.result = result;
     record.invocation = status.invocation;
     record.restarts = status.restarts;
     record.since_usec = status.since_usec > 0 ? status.since_usec : realtime_usec();
@@ -182,7 +192,7 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
                                     status.invocation + "): "
                               : exited ? "exited: " : "";
         e.message += status.state + " (" + status.sub_state + ")";
-        if (status.state == "failed" || (exited && status.result != "success")) e.message += " result " + status.result;
+        if (status.state == "failed" || (exited && result != "success")) e.message += " result " + result;
         if (record.main_pid > 0) e.message += " main pid " + std::to_string(record.main_pid);
         // How the main process ended, once it has.
         const bool ended = exited || status.state == "failed" || status.sub_state == "auto-restart" ||

@@ -27,6 +27,7 @@
 
 #include "common/result.h"
 #include "daemon/control/response_stream.h"
+#include "daemon/health/health_monitor.h"
 #include "daemon/core/paths.h"
 #include "daemon/plan/plan.h"
 #include "daemon/repo/watcher.h"
@@ -54,6 +55,11 @@ struct DaemonOptions {
 
 // The state.db meta key of a remote-mode rollback's pin (DESIGN §3): the commit deployed instead of the tip.
 inline constexpr const char* kPinnedCommitKey = "pinned_commit";
+// Set with the pin of an automatic rollback in remote mode: the failed commit. The pin lifts itself once the
+// remote's tip is another commit.
+inline constexpr const char* kAutoPinKey = "auto_pin_from";
+// Commits whose deploy failed and was rolled back automatically: {commit: {deployment, reason, since}}.
+inline constexpr const char* kQuarantineKey = "quarantine";
 
 // A unit's Timeout*Sec= in µs (`fallback` when unset or without a unit); -1 for infinity.
 int64_t timeout_usec(const unitfile::Unit* unit, const char* key, uint64_t fallback);
@@ -105,6 +111,28 @@ private:
     Result<bool> stop_unit(const std::string& name);
     void adopt_running_units();
 
+    // Health (health.cpp, DESIGN §4): checks of active units, restarts of unhealthy ones, the deploy gate.
+    void start_health();
+    void stop_health();
+    CheckOutcome probe(const std::string& unit, const HealthSpec& spec);
+    void on_health_change(const std::string& unit, const HealthStatus& status, Health before);
+    void health_restart_loop();
+    // The unit's state changed: checks begin when it becomes active under a new invocation, end when it
+    // stops being active.
+    void follow_health(const std::string& unit, const ExecStatus& status);
+    void set_health_spec(const std::string& unit, const unitfile::Unit* loaded);
+    // Waits until every unit of `started` is up (active, and healthy when it has a check) and has stayed so
+    // for the repository's MinReadySec=, or the deploy's Timeout= passed: the units that did not make it, why.
+    std::map<std::string, std::string> gate_deploy(const std::vector<std::string>& started,
+                                                   const unitfile::DeploySettings& settings);
+    std::string health_of(const std::string& unit, std::string* detail = nullptr);
+    // Automatic rollback and quarantine (auto_rollback.cpp).
+    std::string auto_rollback(const DeploymentRecord& failed);
+    Poco::JSON::Object::Ptr quarantine_json();
+    bool is_quarantined(const std::string& commit);
+    void quarantine(const std::string& commit, int64_t deployment, const std::string& reason);
+    bool lift_quarantine(const std::string& commit);
+
     void record_event(const EventRecord& event);  // stored, and passed on to `events -f`
     void stream_logs(const Poco::JSON::Object::Ptr& request, const Caller& caller, ResponseStream& stream);
     void stream_events(const Poco::JSON::Object::Ptr& request, const Caller& caller, ResponseStream& stream);
@@ -143,6 +171,16 @@ private:
     std::string m_fetch_error;     // of the last fetch, "" when it worked
     int64_t m_last_fetch_usec = 0;
     std::set<std::string> m_needs_start;  // units to start again at the next deploy (their exec vanished)
+
+    std::unique_ptr<HealthMonitor> m_health;
+    std::mutex m_health_mutex;                             // guards the fields below
+    std::map<std::string, HealthSpec> m_health_specs;      // of the units that run, by the commit that runs
+    std::map<std::string, std::string> m_health_invocation;  // the invocation whose checks run
+    std::deque<std::pair<std::string, std::string>> m_health_restarts;  // unit, why
+    std::set<std::string> m_unhealthy_stops;  // stopped for being unhealthy: their run's result says so
+    std::condition_variable m_health_wake;
+    bool m_health_quit = false;
+    std::thread m_health_thread;
 
     std::mutex m_events_mutex;
     std::condition_variable m_events_changed;  // a new event was stored

@@ -163,6 +163,7 @@ Result<bool> Daemon::start_unit(const std::string& name, const std::string& reas
     const Unit* unit = find_loaded(name);
     if (!unit) return Result<bool>::fail("'" + name + "' is not in commit " + record->commit.substr(0, 7));
     if (m_supervisor->running(name)) return Result<bool>::ok(true);
+    set_health_spec(name, unit);
     StartContext context;
     context.invocation = new_invocation_id();
     context.log = m_options.log;
@@ -251,6 +252,12 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     }
     const std::string applied_commit = m_store->applied_commit();
     if (*tip == applied_commit && m_needs_start.empty()) return 0;
+    // A commit rolled back automatically is not deployed again (`sync --force` lifts the quarantine).
+    if (is_quarantined(*tip)) {
+        std::cerr << "gitvisord: " << tip->substr(0, 7) << " is quarantined (its deploy failed and was rolled back); "
+                  << "`gitvisor sync --force` deploys it\n";
+        return 0;
+    }
     // A rejected tip stays rejected until a new commit: another ref's change (or the watcher's fallback)
     // must not record it again. An explicit request (sync, start-up) tries it again.
     if (request.trigger == "commit") {
@@ -327,6 +334,7 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     std::unique_lock records_lock(m_records_mutex);
     for (const PlanStep& s : plan.steps) {
         if (s.action == StepAction::Stop) {
+            set_health_spec(s.unit, nullptr);
             (void)m_store->delete_unit(s.unit);
             std::error_code ec;
             std::filesystem::remove_all(m_options.paths.unit_dir(s.unit), ec);
@@ -369,6 +377,13 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
             }
         });
     }
+    // The gate: started units must come up (and pass their health checks) as gitvisor.ini's [Deploy] says.
+    std::vector<std::string> started;
+    for (const auto& wave : plan.start_waves)
+        for (const std::string& name : wave)
+            if (!failures.count(name)) started.push_back(name);
+    const unitfile::DeploySettings& settings = (*set)->settings.deploy;
+    for (auto& [unit, why] : gate_deploy(started, settings)) failures[unit] = std::move(why);
     for (DeploymentAction& a : deployment.actions) {
         auto f = failures.find(a.unit);
         a.result = f == failures.end() ? "done" : "failed: " + f->second;
@@ -379,6 +394,13 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
         deployment.errors.push_back({u ? u->file : unit, 0, unit + ": " + why});
     }
     deployment.result = failures.empty() ? "applied" : "failed";
+    // An automatic rollback is not rolled back again: that would go round in circles.
+    if (!failures.empty() && settings.auto_rollback && request.trigger != "auto-rollback") {
+        if (std::string note = auto_rollback(deployment); !note.empty()) {
+            deployment.result = "rolled-back";
+            deployment.note = deployment.note.empty() ? note : deployment.note + "; " + note;
+        }
+    }
     deployment.finished_usec = realtime_usec();
     (void)m_store->update_deployment(deployment);
     (void)m_store->set_applied_commit(commit);

@@ -15,8 +15,18 @@
 namespace gitvisor::daemon {
 
 Result<std::string> Daemon::deploy_target() {
-    if (const std::string pinned = m_store->meta(kPinnedCommitKey); !pinned.empty()) return Result<std::string>::ok(pinned);
-    return repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
+    const std::string pinned = m_store->meta(kPinnedCommitKey);
+    if (pinned.empty()) return repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
+    // The pin of an automatic rollback holds only while the remote's tip is the commit that failed.
+    if (const std::string failed = m_store->meta(kAutoPinKey); !failed.empty()) {
+        const Result<std::string> tip = repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
+        if (tip && *tip != failed) {
+            (void)m_store->set_meta(kPinnedCommitKey, "");
+            (void)m_store->set_meta(kAutoPinKey, "");
+            return tip;
+        }
+    }
+    return Result<std::string>::ok(pinned);
 }
 
 Result<std::string> Daemon::fetch_now() {

@@ -84,7 +84,9 @@ Object::Ptr Daemon::unit_json(const UnitRecord& r) {
     o->set("since_usec", r.since_usec);
     o->set("commit", r.commit);
     o->set("spec_hash", r.spec_hash);
-    o->set("health", "none");
+    std::string health_detail;
+    o->set("health", r.exec_pid > 0 ? health_of(r.name, &health_detail) : std::string("none"));
+    o->set("health_detail", health_detail);
     o->set("invocation", r.invocation);
     const std::optional<ExecStatus> live = r.exec_pid > 0 ? m_supervisor->status(r.name) : std::nullopt;
     o->set("status_text", live ? live->status_text : std::string());
@@ -226,12 +228,26 @@ Object::Ptr Daemon::deployment_of(const std::string& commit) {
 }
 
 // `gitvisor sync`: deploy the branch tip now and wait for the outcome.
-Object::Ptr Daemon::handle_sync(const Object::Ptr&, const Caller& caller) {
+Object::Ptr Daemon::handle_sync(const Object::Ptr& request, const Caller& caller) {
     if (!caller.may_change) return permission_denied("sync", caller);
     if (remote_mode()) {
         // Fetch first; a remote that cannot be reached is this command's failure (what runs stays).
         if (Result<std::string> fetched = fetch_now(); !fetched)
             return fail(kExitFailure, fetched.error() + " (what runs is left as it is)");
+    }
+    // --force [REV]: lifts the quarantine of REV (default: the branch tip), and an automatic pin from it.
+    if (request->optValue<bool>("force", false)) {
+        const std::string revision = request->optValue<std::string>("revision", "");
+        const Result<std::string> commit = revision.empty()
+                                               ? repo::resolve_branch(m_options.paths.repo, m_options.paths.branch)
+                                               : repo::resolve_revision(m_options.paths.repo, revision);
+        if (!commit) return fail(kExitFailure, "cannot resolve '" + revision + "': " + commit.error());
+        std::lock_guard lock(m_deploy_mutex);
+        lift_quarantine(*commit);
+        if (m_store->meta(kAutoPinKey) == *commit) {
+            (void)m_store->set_meta(kPinnedCommitKey, "");
+            (void)m_store->set_meta(kAutoPinKey, "");
+        }
     }
     request_deploy("sync", caller.uid, true);
     const Result<std::string> tip = deploy_target();
@@ -374,6 +390,20 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         response->set("units", units);
         response->set("isolation", describe_isolation());
         response->set("applied_commit", m_store->applied_commit());
+        // Commits rolled back automatically, which are not deployed again until `sync --force`.
+        Array::Ptr quarantined = new Array;
+        const Object::Ptr all = quarantine_json();
+        for (const std::string& commit : all->getNames()) {
+            Object::Ptr q = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            q->set("commit", commit);
+            if (const Object::Ptr entry = all->getObject(commit)) {
+                q->set("deployment", entry->optValue<int64_t>("deployment", 0));
+                q->set("reason", entry->optValue<std::string>("reason", ""));
+                q->set("since", entry->optValue<std::string>("since", ""));
+            }
+            quarantined->add(q);
+        }
+        response->set("quarantined", quarantined);
         describe_remote(response);
     } else if (cmd == "status" || cmd == "cat") {
         const std::string name = unit_name(request->getValue<std::string>("unit"));

@@ -231,9 +231,9 @@ Result<bool> SqliteStateStore::update_deployment(const DeploymentRecord& deploym
     std::lock_guard lock(m_mutex);
     return write<bool>("update deployment " + std::to_string(deployment.id), [&]() -> Result<bool> {
         auto stmt = SqliteStatement::prepare(
-            m_db, "UPDATE deployments SET result = ?2, finished_usec = ?3 WHERE id = ?1");
+            m_db, "UPDATE deployments SET result = ?2, finished_usec = ?3, note = ?4 WHERE id = ?1");
         if (!stmt) return Status::fail(stmt.error());
-        stmt->bind_all(deployment.id, deployment.result, deployment.finished_usec);
+        stmt->bind_all(deployment.id, deployment.result, deployment.finished_usec, deployment.note);
         if (auto updated = stmt->run(); !updated) return updated;
         if (m_db.changes() == 0) return Status::fail("no such deployment");
         for (const char* sql : {"DELETE FROM deployment_errors WHERE deployment_id = ?1",

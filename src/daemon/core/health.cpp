@@ -1,0 +1,216 @@
+// Health in gitvisord (DESIGN §4): the checks of active units, restarting a unit that turns unhealthy, and the
+// gate a deploy passes before it counts as applied.
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <iostream>
+
+#include "common/json.h"
+#include "common/time_format.h"
+#include "daemon/core/daemon.h"
+
+namespace gitvisor::daemon {
+namespace {
+
+std::string seconds_text(uint64_t usec) {
+    if (usec % 1'000'000 == 0) return std::to_string(usec / 1'000'000) + " s";
+    return std::to_string(usec / 1000) + " ms";
+}
+
+// A state in which the unit is up: what its health check and the deploy gate look at.
+bool is_up(const ExecStatus& s) { return s.state == "active" || s.state == "reloading"; }
+
+}  // namespace
+
+void Daemon::start_health() {
+    m_health = std::make_unique<HealthMonitor>(
+        [this](const std::string& unit, const HealthSpec& spec) { return probe(unit, spec); },
+        [this](const std::string& unit, const HealthStatus& status, Health before) {
+            on_health_change(unit, status, before);
+        });
+    m_health_thread = std::thread([this] { health_restart_loop(); });
+}
+
+void Daemon::stop_health() {
+    {
+        std::lock_guard lock(m_health_mutex);
+        m_health_quit = true;
+    }
+    m_health_wake.notify_all();
+    if (m_health_thread.joinable()) m_health_thread.join();
+    m_health.reset();
+}
+
+CheckOutcome Daemon::probe(const std::string& unit, const HealthSpec& spec) {
+    switch (spec.kind) {
+        case HealthSpec::Kind::Url: return check_http(spec.target, spec.timeout_usec);
+        case HealthSpec::Kind::Tcp: return check_tcp(spec.target, spec.timeout_usec);
+        case HealthSpec::Kind::None: return {true, ""};
+        case HealthSpec::Kind::Exec: break;
+    }
+    // Run by the unit's gitvisor-exec, inside its namespace and cgroup, as its user; the answer may take
+    // the check's timeout, plus a little for the way there and back.
+    const std::string request = "{\"op\":\"health\",\"timeout_usec\":" + std::to_string(spec.timeout_usec) + "}";
+    const Result<std::string> reply =
+        m_supervisor->ask_reply(unit, request, static_cast<int>(spec.timeout_usec / 1000) + 2000);
+    if (!reply) return {false, reply.error()};
+    try {
+        Poco::JSON::Parser parser;
+        const auto o = parser.parse(*reply).extract<Poco::JSON::Object::Ptr>();
+        return {o->optValue<bool>("healthy", false), o->optValue<std::string>("detail", "")};
+    } catch (const std::exception& e) {
+        return {false, std::string("unreadable answer from gitvisor-exec: ") + e.what()};
+    }
+}
+
+void Daemon::on_health_change(const std::string& unit, const HealthStatus& status, Health before) {
+    if (status.health != Health::Healthy && status.health != Health::Unhealthy) return;
+    EventRecord e;
+    e.time_usec = realtime_usec();
+    e.kind = "health";
+    e.unit = unit;
+    if (status.health == Health::Healthy) {
+        e.message = std::string("healthy (") + status.detail + ")";
+    } else {
+        e.message = "unhealthy after " + std::to_string(status.failures) + " failed check(s), last: " + status.detail +
+                    "; restarting";
+    }
+    (void)before;
+    record_event(e);
+    if (status.health == Health::Unhealthy) {
+        std::lock_guard lock(m_health_mutex);
+        m_health_restarts.emplace_back(unit, status.detail);
+        m_health_wake.notify_all();
+    }
+}
+
+// Restarts units that turned unhealthy, one at a time, between deploys and requests (m_deploy_mutex).
+void Daemon::health_restart_loop() {
+    while (true) {
+        std::pair<std::string, std::string> next;
+        {
+            std::unique_lock lock(m_health_mutex);
+            m_health_wake.wait(lock, [&] { return m_health_quit || !m_health_restarts.empty(); });
+            if (m_health_quit) return;
+            next = m_health_restarts.front();
+            m_health_restarts.pop_front();
+        }
+        const auto& [unit, why] = next;
+        std::lock_guard deploy_lock(m_deploy_mutex);
+        // A deploy or a request may have restarted or stopped it meanwhile.
+        if (!m_health || m_health->status(unit).health != Health::Unhealthy || !m_supervisor->running(unit)) continue;
+        {
+            std::lock_guard lock(m_health_mutex);
+            m_unhealthy_stops.insert(unit);
+        }
+        std::cerr << "gitvisord: " << unit << " is unhealthy (" << why << "): restarting\n";
+        if (Result<bool> stopped = stop_unit(unit); !stopped) {
+            std::cerr << "gitvisord: cannot stop unhealthy " << unit << ": " << stopped.error() << "\n";
+            continue;
+        }
+        if (Result<bool> started = start_unit(unit, "unhealthy", "-- restarted: unhealthy (" + why + ") --"); !started)
+            std::cerr << "gitvisord: cannot restart unhealthy " << unit << ": " << started.error() << "\n";
+    }
+}
+
+void Daemon::set_health_spec(const std::string& unit, const unitfile::Unit* loaded) {
+    std::lock_guard lock(m_health_mutex);
+    if (loaded == nullptr) {
+        m_health_specs.erase(unit);
+        return;
+    }
+    const HealthSpec spec = health_spec_of(*loaded);
+    if (spec.enabled()) {
+        m_health_specs[unit] = spec;
+    } else {
+        m_health_specs.erase(unit);
+    }
+}
+
+void Daemon::follow_health(const std::string& unit, const ExecStatus& status) {
+    if (!m_health) return;
+    std::unique_lock lock(m_health_mutex);
+    if (is_up(status)) {
+        const auto spec = m_health_specs.find(unit);
+        if (spec == m_health_specs.end()) return;
+        std::string& watched = m_health_invocation[unit];
+        if (watched == status.invocation) return;
+        watched = status.invocation;
+        const HealthSpec copy = spec->second;
+        lock.unlock();
+        m_health->begin(unit, copy);
+        return;
+    }
+    if (m_health_invocation.erase(unit) == 0 && status.state != "deactivating") return;
+    lock.unlock();
+    m_health->end(unit);
+}
+
+std::string Daemon::health_of(const std::string& unit, std::string* detail) {
+    if (!m_health) return "none";
+    const HealthStatus s = m_health->status(unit);
+    if (detail) *detail = s.detail;
+    return to_string(s.health);
+}
+
+std::map<std::string, std::string> Daemon::gate_deploy(const std::vector<std::string>& started,
+                                                        const unitfile::DeploySettings& settings) {
+    std::map<std::string, std::string> failures;
+    if (started.empty()) return failures;
+    const auto begun = std::chrono::steady_clock::now();
+    const auto deadline = begun + std::chrono::microseconds(settings.timeout_usec);
+    std::map<std::string, int64_t> restarts;
+    for (const std::string& unit : started)
+        if (std::optional<ExecStatus> s = m_supervisor->status(unit)) restarts[unit] = s->restarts;
+
+    for (const std::string& unit : started) {
+        bool checked = false;
+        {
+            std::lock_guard lock(m_health_mutex);
+            checked = m_health_specs.count(unit) > 0;
+        }
+        if (!checked || !m_health) continue;
+        const Health h = m_health->wait_settled(unit, deadline);
+        const HealthStatus s = m_health->status(unit);
+        if (h == Health::Unhealthy) {
+            failures[unit] = "unhealthy: " + s.detail;
+        } else if (h == Health::Starting) {
+            failures[unit] = "not healthy within " + seconds_text(settings.timeout_usec) +
+                             (s.detail.empty() ? std::string() : " (last check: " + s.detail + ")");
+        }
+    }
+    // Up for MinReadySec= after the starts: a unit that exits at once, or crashes and is restarted, is caught.
+    const auto ready_at = begun + std::chrono::microseconds(settings.effective_min_ready_usec());
+    if (ready_at > std::chrono::steady_clock::now()) std::this_thread::sleep_until(std::min(ready_at, deadline));
+    for (const std::string& unit : started) {
+        if (failures.count(unit)) continue;
+        std::optional<ExecStatus> s = m_supervisor->status(unit);
+        if (!s) {
+            // Its gitvisor-exec is gone: a oneshot that finished, or a unit that failed for good.
+            const std::optional<UnitRecord> r = m_store->get_unit(unit);
+            if (!r) continue;
+            s = ExecStatus{};
+            s->state = r->state;
+            s->sub_state = r->sub_state;
+            s->result = r->result;
+            s->restarts = r->restarts;
+        }
+        if (s->restarts > restarts[unit]) {
+            failures[unit] = "restarted " + std::to_string(s->restarts - restarts[unit]) +
+                             " time(s) while the deploy waited (result " + s->result + ")";
+        } else if (s->state == "failed" || s->sub_state == "auto-restart" ||
+                   (s->state == "inactive" && s->result != "success")) {
+            std::string why = "exited: result " + s->result;
+            if (s->exit_signal && *s->exit_signal > 0) {
+                why += ", signal " + std::to_string(*s->exit_signal);
+            } else if (s->exit_code) {
+                why += ", exit code " + std::to_string(*s->exit_code);
+            }
+            failures[unit] = why;
+        }
+    }
+    return failures;
+}
+
+}  // namespace gitvisor::daemon
