@@ -371,7 +371,7 @@ const char* const kUsage =
     "usage: daemon_bench [options]   (as root)\n"
     "  --figures LIST      which figures, by number or name (default all):\n"
     "                      1 commit, 2 bringup, 3 crash, 4 status, 5 memory, 6 logs, 7 rollback,\n"
-    "                      8 bigrepo\n"
+    "                      8 bigrepo, 9 health, 10 metrics\n"
     "  --units LIST        unit counts brought up at once (default 100,1000); memory uses the largest\n"
     "  --commits N         commits timed for figure 1 (default 30)\n"
     "  --kills N           kills timed for figure 3 (default 20)\n"
@@ -418,7 +418,8 @@ Options parse_options(int argc, char** argv) {
                  : filesystem_type("/dev/shm") == "tmpfs" ? "/dev/shm"
                                                           : "";
     const std::map<std::string, int> names = {{"commit", 1}, {"bringup", 2}, {"crash", 3},    {"status", 4},
-                                              {"memory", 5}, {"logs", 6},    {"rollback", 7}, {"bigrepo", 8}};
+                                              {"memory", 5}, {"logs", 6},    {"rollback", 7}, {"bigrepo", 8},
+                                              {"health", 9}, {"metrics", 10}};
     for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
         if (flag == "--help" || flag == "-h") {
@@ -434,8 +435,9 @@ Options parse_options(int argc, char** argv) {
                     for (int figure = 1; figure <= kFigureCount; ++figure) o.figures.insert(figure);
                 } else if (names.count(f)) {
                     o.figures.insert(names.at(f));
-                } else if (f.size() == 1 && f[0] >= '1' && f[0] - '0' <= kFigureCount) {
-                    o.figures.insert(f[0] - '0');
+                } else if (!f.empty() && f.find_first_not_of("0123456789") == std::string::npos &&
+                           std::stoi(f) >= 1 && std::stoi(f) <= kFigureCount) {
+                    o.figures.insert(std::stoi(f));
                 } else {
                     throw UsageError("unknown figure '" + f + "'");
                 }
@@ -539,6 +541,8 @@ int main(int argc, char** argv) {
     std::optional<Session> session;
     try {
         session.emplace(options.binaries, options.run_base);
+        options.http_port = free_tcp_port();
+        session->add_daemon_args({"--http", "127.0.0.1:" + std::to_string(options.http_port)});
         session->start_daemon();
         describe_run(report, *session, options);
         std::fprintf(stderr, "daemon_bench: gitvisord runs; measuring...\n");
@@ -552,6 +556,8 @@ int main(int argc, char** argv) {
         if (options.figures.count(6)) bench.logs_follow();
         if (options.figures.count(7)) bench.rollback_latency();
         if (options.figures.count(8)) bench.big_repository();
+        if (options.figures.count(9)) bench.health_cpu();
+        if (options.figures.count(10)) bench.metrics_render();
         report.completed = true;
     } catch (const Interrupted&) {
         std::fprintf(stderr, "daemon_bench: interrupted; cleaning up\n");

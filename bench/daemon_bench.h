@@ -5,6 +5,7 @@
 //   daemon_bench.cpp          options, the base units and figures 1-5, main()
 //   daemon_bench_logs.cpp     figure 6: `gitvisor logs -f` latency
 //   daemon_bench_deploys.cpp  figures 7 and 8: rollback latency, a one-unit change in a large repository
+//   daemon_bench_health.cpp   figures 9 and 10: CPU of 500 units' HTTP checks, /metrics of 1,000 units
 
 #include <sys/types.h>
 
@@ -21,11 +22,11 @@
 
 namespace gitvisor::bench {
 
-constexpr int kFigureCount = 8;
+constexpr int kFigureCount = 10;
 constexpr const char* kMainName = "sleep";  // /proc/PID/comm of a unit's ExecStart=/bin/sleep infinity
 
 struct Options {
-    std::set<int> figures = {1, 2, 3, 4, 5, 6, 7, 8};
+    std::set<int> figures = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     std::vector<int> unit_counts = {100, 1000};
     int commits = 30;
     int kills = 20;
@@ -36,6 +37,11 @@ struct Options {
     std::vector<int> repo_units = {100, 10000};
     int big_commits = 15;
     int warmup = 5;
+    int health_units = 500;
+    int health_seconds = 30;
+    int metrics_units = 1000;
+    int scrapes = 50;
+    int http_port = 0;  // gitvisord's --http port (picked at start)
     std::chrono::microseconds poll{200};
     std::string run_base;
     std::string json_path;
@@ -58,6 +64,8 @@ public:
     void logs_follow();          // figure 6
     void rollback_latency();     // figure 7
     void big_repository();       // figure 8
+    void health_cpu();           // figure 9
+    void metrics_render();       // figure 10
 
 private:
     UnitRepo::Landed commit(const std::string& message) { return m_repo.commit(m_files, message); }

@@ -72,4 +72,7 @@ std::string load_average();
 // Nearest-rank percentile (p in 0..100) of `samples`; 0 for none.
 double percentile(std::vector<double> samples, double p);
 
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int free_tcp_port();
+
 }  // namespace gitvisor::bench

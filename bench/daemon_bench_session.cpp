@@ -259,7 +259,7 @@ int Session::cli(const std::vector<std::string>& args, std::string* out) const {
 }
 
 void Session::start_daemon() {
-    const std::vector<std::string> args = {
+    std::vector<std::string> args = {
         m_binaries.gitvisord,
         "--repo",
         m_repo,
@@ -275,6 +275,7 @@ void Session::start_daemon() {
         m_dir + "/gitvisord.ini",  // empty: the host's settings file must not apply
         "--foreground",
         "--stop-units-on-exit"};
+    args.insert(args.end(), m_extra_args.begin(), m_extra_args.end());
     std::ofstream(m_dir + "/gitvisord.ini") << "# daemon_bench: every setting is a flag\n";
     std::vector<char*> argv = c_argv(args);
     const std::string log = m_dir + "/gitvisord.log";

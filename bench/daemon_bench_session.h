@@ -50,6 +50,8 @@ public:
     // Starts gitvisord (own process group, so Ctrl-C reaches only the benchmark) and waits until its
     // control socket answers.
     void start_daemon();
+    // Flags added to gitvisord's command line by start_daemon() (e.g. --http).
+    void add_daemon_args(const std::vector<std::string>& args) { m_extra_args.insert(m_extra_args.end(), args.begin(), args.end()); }
     // Stops gitvisord (SIGTERM; with --stop-units-on-exit it stops every unit first), kills whatever is
     // left, removes the cgroups and the folders. Safe to call more than once. Returns what it could not
     // clean (empty when everything went).
@@ -83,6 +85,7 @@ private:
 
     Binaries m_binaries;
     std::string m_dir;      // repository, state, log
+    std::vector<std::string> m_extra_args;
     std::string m_run_dir;  // sockets and status files
     std::string m_repo;
     std::string m_cgroup_parent;

@@ -8,6 +8,8 @@ packages=(
   libgit2-dev libinih-dev libpoco-dev libsqlite3-dev catch2
   clang libclang-rt-14-dev   # libFuzzer and sanitizer runtimes for the fuzz test
   python3                    # example units and integration tests
+  curl                       # HTTP endpoint tests
+  prometheus                 # promtool: /metrics is checked with `promtool check metrics`
 )
 
 missing=()
@@ -30,4 +32,11 @@ fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -o DPkg::Lock::Timeout=300
+# Installing a package must not start its service (prometheus is installed for promtool only): a
+# policy-rc.d that forbids starts, for the length of the install, unless the machine has one.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"

@@ -70,6 +70,9 @@ protected:
         setting("fetch-interval", "SECONDS", "remote mode: fetch every SECONDS (default 30)");
         setting("ssh-key", "FILE", "remote mode: private key for ssh:// remotes");
         setting("token-file", "FILE", "remote mode: token for https:// remotes (or user:token)");
+        setting("http", "ADDR:PORT", "serve /metrics, /healthz, /v1/... on this address (off by default; "
+                                     ":PORT is 127.0.0.1:PORT)");
+        setting("http-token-file", "FILE", "bearer token that POST /v1/sync (webhooks) must present");
         options.addOption(Option("foreground", "", "stay attached and log to stderr").required(false).binding(
             "gitvisord.foreground"));
         options.addOption(Option("stop-units-on-exit", "", "stop every unit when gitvisord exits")
@@ -117,6 +120,8 @@ protected:
         for (std::string* path : {&options.paths.repo, &options.paths.state_dir, &options.paths.run_dir})
             *path = std::filesystem::absolute(*path).lexically_normal().string();
         options.hostname = get("hostname", "");
+        options.http_address = get("http", "");
+        options.http_token_file = get("http-token-file", "");
         options.remote = get("remote", "");
         if (!options.remote.empty()) {
             if (config().hasProperty("gitvisord.repo")) {

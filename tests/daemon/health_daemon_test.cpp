@@ -162,3 +162,43 @@ TEST_CASE("with AutoRollback a deploy of a unit that exits at once is rolled bac
     CHECK(f.deployments() > before);
     CHECK(deployment_of(f, bad)->getValue<int64_t>("id") > failed->getValue<int64_t>("id"));
 }
+
+TEST_CASE("remote mode: a failed deploy is pinned back to the healthy commit until the remote moves on",
+          "[daemon][health][remote]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    f.dir.write("units/gitvisor.ini", "[Deploy]\nAutoRollback=yes\n");
+    f.write_unit("web.service", "[Service]\nExecStart=/bin/sleep 2000\n");
+    f.commit("good");
+    const std::string good = f.tip();
+    f.launch_daemon("--remote " + shell_quote("file://" + f.repo) + " --fetch-interval 3600 --state-dir " +
+                    shell_quote((f.dir / "state").string()) + " --run-dir " + shell_quote((f.dir / "run").string()) +
+                    " " + f.standard_flags());
+    REQUIRE(eventually([&] { return result_of(f, good) == "applied"; }, 20));
+
+    f.write_unit("web.service", "[Service]\nExecStart=/bin/sh -c 'exit 3'\n");
+    f.commit("break web");
+    const std::string bad = f.tip();
+    CHECK(f.cli("sync").exit_code == 1);
+    REQUIRE(eventually([&] { return result_of(f, bad) == "rolled-back"; }, 30));
+    // Pinned to the healthy commit, deployed again with trigger auto-rollback.
+    REQUIRE(eventually([&] { return f.state("web") == "active/running"; }, 30));
+    const CommandResult status = f.cli("status");
+    CHECK(status.out.find("pinned to " + good.substr(0, 7)) != std::string::npos);
+    CHECK(status.out.find("quarantined: " + bad.substr(0, 7)) != std::string::npos);
+    const auto list = history(f);
+    REQUIRE(list);
+    CHECK(list->getObject(0)->getValue<std::string>("trigger") == "auto-rollback");
+    CHECK(list->getObject(0)->getValue<std::string>("commit") == good);
+
+    // A new commit on the remote lifts the pin: it is deployed.
+    f.write_unit("web.service", "[Service]\nExecStart=/bin/sleep 3000\n");
+    f.commit("fix web");
+    const std::string fixed = f.tip();
+    CHECK(f.cli("sync").exit_code == 0);
+    CHECK(result_of(f, fixed) == "applied");
+    CHECK(f.cli("status").out.find("pinned to") == std::string::npos);
+}

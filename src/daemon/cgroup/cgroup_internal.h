@@ -34,6 +34,8 @@ Result<bool> make_directory(const std::string& path);
 std::optional<uint64_t> read_u64(const std::string& path);
 // The value of `key` in a "key value" per line file (cpu.stat, cgroup.events).
 std::optional<uint64_t> read_keyed_u64(const std::string& path, const std::string& key);
+// The value of the line "key value" of a flat-keyed text (cpu.stat, memory.stat).
+std::optional<uint64_t> keyed_u64(const std::string& text, const std::string& key);
 std::vector<std::string> subdirectories(const std::string& dir);
 // cgroup.procs of `dir` and of every cgroup below it.
 void collect_pids(const std::string& dir, std::vector<pid_t>& out);

@@ -38,6 +38,7 @@ std::string Daemon::describe_isolation() const {
 }
 
 Result<bool> Daemon::start() {
+    m_started_usec = realtime_usec();
     const Paths& paths = m_options.paths;
     for (const std::string& dir : {paths.state_dir, paths.run_dir + "/units", paths.state_dir + "/logs"}) {
         std::error_code ec;
@@ -67,6 +68,7 @@ Result<bool> Daemon::start() {
 
     start_health();
     adopt_running_units();
+    if (Result<bool> http = start_http(); !http) return http;
     m_deploy_thread = std::thread([this] { deploy_loop(); });
     if (remote_mode()) {
         // What the mirror has is deployed at once (a reboot with the remote down still starts the units);
@@ -85,6 +87,7 @@ Result<bool> Daemon::start() {
 }
 
 void Daemon::shutdown() {
+    if (m_http) m_http->stop();
     m_watcher.stop();
     {
         std::lock_guard lock(m_fetch_mutex);
@@ -103,7 +106,7 @@ void Daemon::shutdown() {
     stop_health();
     if (m_supervisor && m_options.stop_units_on_exit) {
         m_supervisor->interrupt(false);
-        for (const std::string& unit : m_supervisor->running_units()) (void)stop_unit(unit);
+        for (const std::string& unit : m_supervisor->running_units()) (void)stop_unit(unit, false);
     }
     m_supervisor.reset();
 }

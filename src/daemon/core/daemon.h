@@ -28,6 +28,8 @@
 #include "common/result.h"
 #include "daemon/control/response_stream.h"
 #include "daemon/health/health_monitor.h"
+#include "daemon/http/http_endpoint.h"
+#include "daemon/http/metrics.h"
 #include "daemon/core/paths.h"
 #include "daemon/plan/plan.h"
 #include "daemon/repo/watcher.h"
@@ -51,6 +53,9 @@ struct DaemonOptions {
     int64_t fetch_interval_sec = 30;
     std::string ssh_key_file;
     std::string token_file;
+    // The HTTP endpoint (DESIGN §8): off when empty; POST /v1/sync needs the bearer token in the file.
+    std::string http_address;
+    std::string http_token_file;
 };
 
 // The state.db meta key of a remote-mode rollback's pin (DESIGN §3): the commit deployed instead of the tip.
@@ -94,6 +99,11 @@ public:
 
     std::string describe_isolation() const;  // for the start-up log and `status`
 
+    // For GET /metrics and GET /v1/units/NAME/ready (http.cpp).
+    MetricsSnapshot metrics_snapshot();
+    ReadyAnswer ready_of(const std::string& unit);
+    uint16_t http_port() const { return m_http ? m_http->port() : 0; }
+
 private:
     struct DeployRequest {
         std::string trigger;
@@ -108,7 +118,10 @@ private:
     void on_unit_change(const std::string& unit, const ExecStatus& status, bool exited);
     // `marker`: the line written into the unit's log where this start begins.
     Result<bool> start_unit(const std::string& name, const std::string& reason, const std::string& marker);
-    Result<bool> stop_unit(const std::string& name);
+    // `drain`: a unit with DrainPorts= first waits for its connections to end (not for an unhealthy unit,
+    // nor when gitvisord exits).
+    Result<bool> stop_unit(const std::string& name, bool drain = true);
+    void drain(const std::string& name);
     void adopt_running_units();
 
     // Health (health.cpp, DESIGN §4): checks of active units, restarts of unhealthy ones, the deploy gate.
@@ -172,9 +185,18 @@ private:
     int64_t m_last_fetch_usec = 0;
     std::set<std::string> m_needs_start;  // units to start again at the next deploy (their exec vanished)
 
+    Result<bool> start_http();
+    std::unique_ptr<HttpEndpoint> m_http;
+    int64_t m_started_usec = 0;
+
     std::unique_ptr<HealthMonitor> m_health;
     std::mutex m_health_mutex;                             // guards the fields below
     std::map<std::string, HealthSpec> m_health_specs;      // of the units that run, by the commit that runs
+    struct DrainSpec {
+        std::vector<uint16_t> ports;
+        int64_t timeout_usec = 30'000'000;
+    };
+    std::map<std::string, DrainSpec> m_drain_specs;        // likewise, for units with DrainPorts=
     std::map<std::string, std::string> m_health_invocation;  // the invocation whose checks run
     std::deque<std::pair<std::string, std::string>> m_health_restarts;  // unit, why
     std::set<std::string> m_unhealthy_stops;  // stopped for being unhealthy: their run's result says so
@@ -215,7 +237,8 @@ private:
     bool remote_mode() const { return !m_options.remote.empty(); }
     void fetch_loop();
     // Fetches now; on a new tip, queues its deploy. Error text when the remote cannot be reached.
-    Result<std::string> fetch_now();
+    // `deploy`: a new tip is queued for deploy (false for `sync`, which queues its own and waits for it).
+    Result<std::string> fetch_now(bool deploy = true);
     void describe_remote(Poco::JSON::Object::Ptr& out);
     // The commit a deploy aims at: the pinned one (remote-mode rollback), else the branch tip.
     Result<std::string> deploy_target();

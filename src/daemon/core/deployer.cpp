@@ -189,7 +189,8 @@ Result<bool> Daemon::start_unit(const std::string& name, const std::string& reas
     return Result<bool>::ok(true);
 }
 
-Result<bool> Daemon::stop_unit(const std::string& name) {
+Result<bool> Daemon::stop_unit(const std::string& name, bool drain_first) {
+    if (drain_first) drain(name);
     const Unit* unit = find_loaded(name);
     return m_supervisor->stop(name, timeout_usec(unit, "TimeoutStopSec", 10 * unitfile::kUsecPerSec));
 }

@@ -4,7 +4,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "common/json.h"
 #include "common/time_format.h"
@@ -21,7 +24,60 @@ std::string seconds_text(uint64_t usec) {
 // A state in which the unit is up: what its health check and the deploy gate look at.
 bool is_up(const ExecStatus& s) { return s.state == "active" || s.state == "reloading"; }
 
+// Established TCP connections whose local port is one of `ports`, as the network namespace of `pid` sees them
+// (/proc/PID/net/tcp and tcp6: "sl local_address rem_address st ...", ports in hex, state 01 = established).
+size_t established_connections(pid_t pid, const std::vector<uint16_t>& ports) {
+    size_t count = 0;
+    for (const char* table : {"tcp", "tcp6"}) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + table);
+        std::string line;
+        std::getline(in, line);  // the header
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::string slot, local, remote, state;
+            fields >> slot >> local >> remote >> state;
+            const size_t colon = local.rfind(':');
+            if (state != "01" || colon == std::string::npos) continue;
+            const auto port = static_cast<uint16_t>(std::stoul(local.substr(colon + 1), nullptr, 16));
+            if (std::find(ports.begin(), ports.end(), port) != ports.end()) ++count;
+        }
+    }
+    return count;
+}
+
 }  // namespace
+
+// DrainPorts=: the unit is `draining` (its /ready answers 503, so a load balancer stops sending to it), and
+// its stop waits until no established connection is left on those ports, or DrainTimeoutSec= passed.
+void Daemon::drain(const std::string& name) {
+    DrainSpec spec;
+    {
+        std::lock_guard lock(m_health_mutex);
+        const auto it = m_drain_specs.find(name);
+        if (it == m_drain_specs.end()) return;
+        spec = it->second;
+    }
+    const pid_t pid = m_supervisor->main_host_pid(name);
+    if (pid <= 0 || !m_health) return;
+    m_health->set_draining(name);
+    const auto begun = std::chrono::steady_clock::now();
+    const auto deadline = begun + std::chrono::microseconds(spec.timeout_usec);
+    size_t left = established_connections(pid, spec.ports);
+    const size_t at_first = left;
+    while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        left = established_connections(pid, spec.ports);
+    }
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - begun);
+    EventRecord e;
+    e.time_usec = realtime_usec();
+    e.kind = "unit";
+    e.unit = name;
+    e.message = left == 0 ? "drained " + std::to_string(at_first) + " connection(s) in " + std::to_string(waited.count()) + " ms"
+                          : "drain timed out after " + seconds_text(static_cast<uint64_t>(spec.timeout_usec)) + " with " +
+                                std::to_string(left) + " connection(s) left; stopping";
+    record_event(e);
+}
 
 void Daemon::start_health() {
     m_health = std::make_unique<HealthMonitor>(
@@ -105,7 +161,7 @@ void Daemon::health_restart_loop() {
             m_unhealthy_stops.insert(unit);
         }
         std::cerr << "gitvisord: " << unit << " is unhealthy (" << why << "): restarting\n";
-        if (Result<bool> stopped = stop_unit(unit); !stopped) {
+        if (Result<bool> stopped = stop_unit(unit, false); !stopped) {
             std::cerr << "gitvisord: cannot stop unhealthy " << unit << ": " << stopped.error() << "\n";
             continue;
         }
@@ -118,7 +174,18 @@ void Daemon::set_health_spec(const std::string& unit, const unitfile::Unit* load
     std::lock_guard lock(m_health_mutex);
     if (loaded == nullptr) {
         m_health_specs.erase(unit);
+        m_drain_specs.erase(unit);
         return;
+    }
+    DrainSpec drain;
+    if (const auto* ports = loaded->get<std::vector<std::string>>("X-Gitvisor", "DrainPorts"))
+        for (const std::string& p : *ports) drain.ports.push_back(static_cast<uint16_t>(std::stoi(p)));
+    if (const auto* t = loaded->get<unitfile::Duration>("X-Gitvisor", "DrainTimeoutSec"))
+        drain.timeout_usec = t->usec == unitfile::kInfinity ? INT64_MAX / 2 : static_cast<int64_t>(t->usec);
+    if (drain.ports.empty()) {
+        m_drain_specs.erase(unit);
+    } else {
+        m_drain_specs[unit] = drain;
     }
     const HealthSpec spec = health_spec_of(*loaded);
     if (spec.enabled()) {

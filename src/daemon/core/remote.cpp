@@ -29,7 +29,7 @@ Result<std::string> Daemon::deploy_target() {
     return Result<std::string>::ok(pinned);
 }
 
-Result<std::string> Daemon::fetch_now() {
+Result<std::string> Daemon::fetch_now(bool deploy) {
     std::lock_guard run_lock(m_fetch_run_mutex);
     repo::FetchOptions options;
     options.url = m_options.remote;
@@ -76,7 +76,7 @@ Result<std::string> Daemon::fetch_now() {
                                       "history rewritten: " + fetched->previous_tip.substr(0, 7) +
                                           " is not an ancestor of the new tip (force-push)"};
         }
-        request_deploy("commit", -1, false);
+        if (deploy) request_deploy("commit", -1, false);
     }
     return Result<std::string>::ok(fetched->tip);
 }

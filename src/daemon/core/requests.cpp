@@ -232,7 +232,7 @@ Object::Ptr Daemon::handle_sync(const Object::Ptr& request, const Caller& caller
     if (!caller.may_change) return permission_denied("sync", caller);
     if (remote_mode()) {
         // Fetch first; a remote that cannot be reached is this command's failure (what runs stays).
-        if (Result<std::string> fetched = fetch_now(); !fetched)
+        if (Result<std::string> fetched = fetch_now(false); !fetched)
             return fail(kExitFailure, fetched.error() + " (what runs is left as it is)");
     }
     // --force [REV]: lifts the quarantine of REV (default: the branch tip), and an automatic pin from it.
@@ -249,12 +249,26 @@ Object::Ptr Daemon::handle_sync(const Object::Ptr& request, const Caller& caller
             (void)m_store->set_meta(kAutoPinKey, "");
         }
     }
-    request_deploy("sync", caller.uid, true);
+    const std::vector<DeploymentRecord> newest = m_store->deployments(1);
+    const int64_t before = newest.empty() ? 0 : newest.front().id;
+    const std::optional<int64_t> ran = request_deploy("sync", caller.uid, true);
     const Result<std::string> tip = deploy_target();
     if (!tip) return fail(kExitFailure, tip.error());
+    // The deploy this sync ran (which an automatic rollback may have followed), else the target's last one.
+    Object::Ptr deployment;
+    if (ran && *ran > before)
+        for (const DeploymentRecord& d : m_store->deployments(10))
+            if (d.id == *ran) deployment = deployment_json(d);
+    if (!deployment && is_quarantined(*tip)) {
+        const Object::Ptr entry = quarantine_json()->getObject(*tip);
+        return fail(kExitFailure, "commit " + tip->substr(0, 7) + " is quarantined (" +
+                                      (entry ? entry->optValue<std::string>("reason", "") : std::string()) +
+                                      "): `gitvisor sync --force` deploys it anyway");
+    }
+    if (!deployment) deployment = deployment_of(*tip);
     Object::Ptr response = ok();
-    response->set("commit", *tip);
-    response->set("deployment", deployment_of(*tip));
+    response->set("commit", deployment ? deployment->getValue<std::string>("commit") : *tip);
+    response->set("deployment", deployment);
     return response;
 }
 

@@ -45,6 +45,8 @@ public:
     Result<bool> update_deployment(const DeploymentRecord& deployment) override;
     std::vector<DeploymentRecord> deployments(int limit) override;
     std::vector<DeploymentRecord> interrupt_unfinished() override;
+    DeploymentStats deployment_stats() override;
+    std::string subject_of(const std::string& commit) override;
     Result<int64_t> add_event(const EventRecord& event) override;
     std::vector<EventRecord> events_since(int64_t after_id, int limit) override;
     std::vector<EventRecord> latest_events(int limit) override;
@@ -262,6 +264,37 @@ std::vector<DeploymentRecord> SqliteStateStore::deployments(int limit) {
     for (DeploymentRecord& deployment : found) load_deployment_details(m_db, deployment);
     snapshot->commit();
     return found;
+}
+
+StateStore::DeploymentStats SqliteStateStore::deployment_stats() {
+    std::lock_guard lock(m_mutex);
+    DeploymentStats stats;
+    if (auto stmt = SqliteStatement::prepare(m_db, "SELECT result, count(*) FROM deployments GROUP BY result")) {
+        while (true) {
+            const Result<bool> row = stmt->step();
+            if (!row || !*row) break;
+            stats.by_result[stmt->column_text(0)] = stmt->column_int(1);
+        }
+    }
+    if (auto stmt = SqliteStatement::prepare(
+            m_db, "SELECT finished_usec - started_usec FROM deployments WHERE finished_usec IS NOT NULL "
+                  "AND result NOT IN ('superseded', 'in-progress')")) {
+        while (true) {
+            const Result<bool> row = stmt->step();
+            if (!row || !*row) break;
+            stats.durations_usec.push_back(stmt->column_int(0));
+        }
+    }
+    return stats;
+}
+
+std::string SqliteStateStore::subject_of(const std::string& commit) {
+    std::lock_guard lock(m_mutex);
+    auto stmt = SqliteStatement::prepare(m_db, "SELECT subject FROM deployments WHERE commit_id = ?1 ORDER BY id DESC LIMIT 1");
+    if (!stmt) return "";
+    stmt->bind_all(commit);
+    const Result<bool> row = stmt->step();
+    return row && *row ? stmt->column_text(0) : "";
 }
 
 std::vector<DeploymentRecord> SqliteStateStore::interrupt_unfinished() {

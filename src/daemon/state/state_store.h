@@ -4,6 +4,7 @@
 // Thread-safe: one connection guarded by a mutex (writes are small; reads are few).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,6 +120,14 @@ public:
     virtual Result<bool> update_deployment(const DeploymentRecord& deployment) = 0;
     // Newest first, with errors and actions.
     virtual std::vector<DeploymentRecord> deployments(int limit) = 0;
+    // For /metrics: how many deployments ended with each result, and how long every finished one took (µs).
+    struct DeploymentStats {
+        std::map<std::string, int64_t> by_result;
+        std::vector<int64_t> durations_usec;
+    };
+    virtual DeploymentStats deployment_stats() = 0;
+    // The subject recorded with the newest deployment of `commit` ("" when none).
+    virtual std::string subject_of(const std::string& commit) = 0;
     // Deployments left `in-progress` by a daemon that died: marked `interrupted`; returns them.
     virtual std::vector<DeploymentRecord> interrupt_unfinished() = 0;
 

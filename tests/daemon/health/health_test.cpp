@@ -4,11 +4,16 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -296,4 +301,54 @@ TEST_CASE("hundreds of units are checked at once on a few workers", "[health]") 
     for (int i = 0; i < 500; ++i)
         REQUIRE(monitor.wait_settled("u" + std::to_string(i) + ".service", deadline) == Health::Healthy);
     CHECK(checks >= 500);
+}
+
+TEST_CASE("an https check is healthy against a server with a self-signed certificate", "[health]") {
+    if (std::system("command -v openssl >/dev/null && command -v python3 >/dev/null") != 0) {
+        WARN("skipped: needs openssl and python3 for a TLS server");
+        return;
+    }
+    char dir_template[] = "/tmp/gitvisor-https-XXXXXX";
+    REQUIRE(mkdtemp(dir_template) != nullptr);
+    const std::string dir = dir_template;
+    const uint16_t port = closed_port();
+    const std::string server =
+        "import http.server, ssl\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200 if self.path == '/ok' else 500)\n"
+        "        self.send_header('Content-Length', '0')\n"
+        "        self.end_headers()\n"
+        "    def log_message(self, *a):\n"
+        "        pass\n"
+        "s = http.server.HTTPServer(('127.0.0.1', " + std::to_string(port) + "), H)\n"
+        "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+        "c.load_cert_chain('" + dir + "/cert.pem', '" + dir + "/key.pem')\n"
+        "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+        "s.serve_forever()\n";
+    {
+        std::ofstream(dir + "/server.py") << server;
+    }
+    REQUIRE(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + dir +
+                         "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1")
+                            .c_str()) == 0);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        execlp("python3", "python3", (dir + "/server.py").c_str(), nullptr);
+        _exit(127);
+    }
+    const std::string base = "https://127.0.0.1:" + std::to_string(port);
+    CheckOutcome ok;
+    for (int i = 0; i < 100 && !ok.healthy; ++i) {
+        ok = check_http(base + "/ok", 2'000'000);
+        if (!ok.healthy) std::this_thread::sleep_for(50ms);
+    }
+    const CheckOutcome bad = check_http(base + "/broken", 2'000'000);
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    std::filesystem::remove_all(dir);
+    CHECK(ok.healthy);
+    CHECK(ok.detail == "HTTP 200 OK");
+    CHECK_FALSE(bad.healthy);
+    CHECK(bad.detail == "HTTP 500 Internal Server Error");
 }
