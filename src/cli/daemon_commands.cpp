@@ -159,8 +159,8 @@ void print_status(const JsonValue& u, std::ostream& out) {
 void print_quarantine(const JsonValue& r, std::ostream& out) {
     for (const JsonValue& q : member(r, "quarantined").items())
         out << "quarantined: " << short_commit(text(q, "commit")) << " (" << text(q, "reason")
-            << "); not deployed again until a new commit or `gitvisor sync --force " << short_commit(text(q, "commit"))
-            << "`\n";
+            << "): not deployed again, even as the branch tip, until `gitvisor sync --force "
+            << short_commit(text(q, "commit")) << "`\n";
 }
 
 int run_list(const GlobalOptions& g, const std::vector<std::string>&, std::ostream& out, std::ostream& err) {

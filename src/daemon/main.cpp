@@ -3,6 +3,8 @@
 // running (their gitvisor-exec outlive it) unless --stop-units-on-exit.
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <Poco/Util/HelpFormatter.h>
@@ -12,7 +14,9 @@
 #include <Poco/Util/ServerApplication.h>
 #include <git2.h>
 
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -47,6 +51,33 @@ void configure_libgit2() {
     for (int level : {GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_XDG})
         git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
 }
+
+// sd_notify(3) without libsystemd: under a service manager (Type=notify), $NOTIFY_SOCKET names a datagram
+// socket (a path, or '@' for the abstract namespace) that takes "READY=1", "STATUS=...", "STOPPING=1".
+// Read once and removed from the environment, so that no unit inherits it.
+class ServiceManagerNotifier {
+public:
+    ServiceManagerNotifier() {
+        if (const char* socket = std::getenv("NOTIFY_SOCKET")) m_socket = socket;
+        ::unsetenv("NOTIFY_SOCKET");
+    }
+    void send(const std::string& message) const {
+        if (m_socket.empty() || m_socket.size() >= sizeof(sockaddr_un::sun_path)) return;
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::memcpy(address.sun_path, m_socket.data(), m_socket.size());
+        if (address.sun_path[0] == '@') address.sun_path[0] = '\0';
+        const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return;
+        const socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + m_socket.size());
+        (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address),
+                       length);
+        ::close(fd);
+    }
+
+private:
+    std::string m_socket;
+};
 
 class Gitvisord : public Poco::Util::ServerApplication {
 protected:
@@ -175,6 +206,7 @@ protected:
         }
 
         configure_libgit2();
+        const ServiceManagerNotifier notifier;
         gitvisor::daemon::Daemon daemon(options);
         if (auto started = daemon.start(); !started) {
             std::cerr << "gitvisord: error: cannot start: " << started.error() << "\n";
@@ -194,7 +226,10 @@ protected:
         }
         std::cerr << "gitvisord: watching " << options.paths.repo << " (branch " << options.paths.branch
                   << "), control socket " << options.paths.control_socket() << "\n";
+        notifier.send("READY=1\nSTATUS=watching " + options.paths.repo + " (branch " + options.paths.branch + ")\nMAINPID=" +
+                      std::to_string(::getpid()));
         waitForTerminationRequest();
+        notifier.send("STOPPING=1");
         std::cerr << "gitvisord: exiting; units keep running"
                   << (options.stop_units_on_exit ? " (stopping them first)" : "") << "\n";
         server.stop();

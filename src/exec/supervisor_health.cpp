@@ -98,7 +98,8 @@ void Supervisor::on_health_timer() {
         m_health.timer.reset();
     }
     if (m_health.pid <= 0 || m_health.answered) return;
-    // The command itself; anything it started is the unit's now and ends with the unit.
+    // The command and what it started: it leads a process group of its own (setsid, as every command).
+    ::kill(-m_health.pid, SIGKILL);
     ::kill(m_health.pid, SIGKILL);
     m_health.answered = true;
     answer_health(false, "HealthCheckExec= timed out");

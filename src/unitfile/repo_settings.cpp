@@ -31,6 +31,10 @@ RepoSettings parse_repo_settings(std::string_view text, const std::string& file,
                 }
                 settings.deploy.timeout_usec = *t;
             } else {
+                if (*t == kInfinity) {
+                    error(a, "must be a finite time");
+                    continue;
+                }
                 settings.deploy.min_ready_usec = *t;
             }
         } else if (a.key == "AutoRollback") {

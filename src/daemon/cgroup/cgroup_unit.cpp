@@ -145,7 +145,12 @@ CgroupStats UnitCgroup::stats() const {
             if (known[file] == Known::No) return;
             const std::optional<std::string> text = read_stat(dir, offer.parent_fd, leaf, file);
             if (text) dir_read = true;
-            known[file] = text && parse(*text) ? Known::Yes : Known::No;  // kept once the directory is known
+            // A file once read stays known (a unit's directory may vanish between two reads).
+            if (text && parse(*text)) {
+                known[file] = Known::Yes;
+            } else if (known[file] == Known::Unknown) {
+                known[file] = Known::No;  // kept only once the directory is known to exist
+            }
         };
         const auto into = [](std::optional<uint64_t>& out) {
             return [&out](const std::string& text) { return (out = leading_u64(text)).has_value(); };

@@ -12,6 +12,7 @@
 
 #include "common/time_format.h"
 #include "daemon/core/daemon.h"
+#include "repo/commit_tree.h"
 #include "repo/rollback.h"
 
 namespace gitvisor::daemon {
@@ -69,21 +70,28 @@ std::string Daemon::auto_rollback(const DeploymentRecord& failed) {
         e.message = message;
         record_event(e);
     };
-    std::string target;
-    std::string target_subject;
-    for (const DeploymentRecord& d : m_store->deployments(200)) {
-        if (d.id != failed.id && d.result == "applied" && d.commit != failed.commit) {
-            target = d.commit;
-            target_subject = d.subject;
-            break;
-        }
-    }
-    const std::string reason = "deploy " + std::to_string(failed.id) + " failed its health gate";
-    quarantine(failed.commit, failed.id, reason);
-    if (target.empty()) {
+    const std::optional<DeploymentRecord> healthy = m_store->last_applied_other_than(failed.commit);
+    if (!healthy) {
+        // Nothing to go back to: the commit stays applied as it is, and is not quarantined.
         event("auto-rollback of " + failed.commit.substr(0, 7) + " skipped: no earlier deploy was healthy");
         return "";
     }
+    const std::string target = healthy->commit;
+    const std::string target_subject = healthy->subject;
+    std::string first_error = failed.errors.empty() ? std::string("its units did not come up") : failed.errors.front().message;
+    const std::string reason = "deploy " + std::to_string(failed.id) + " failed: " + first_error;
+    if (!remote_mode()) {
+        // A newer commit on the branch (a fix pushed while the gate waited) is deployed next instead: a
+        // rollback commit on top of it would undo it.
+        const Result<std::string> tip = repo::resolve_branch(m_options.paths.repo, m_options.paths.branch);
+        if (tip && *tip != failed.commit) {
+            quarantine(failed.commit, failed.id, reason);
+            event("auto-rollback of " + failed.commit.substr(0, 7) + " skipped: the branch moved on to " +
+                  tip->substr(0, 7) + ", which deploys next; " + failed.commit.substr(0, 7) + " is quarantined");
+            return "";
+        }
+    }
+    quarantine(failed.commit, failed.id, reason);
     const std::string note = "rolled back automatically to " + target.substr(0, 7) + ": " + target_subject;
     if (remote_mode()) {
         // The remote's branch is not ours to write: pin the healthy commit until the remote moves on.

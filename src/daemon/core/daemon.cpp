@@ -87,6 +87,8 @@ Result<bool> Daemon::start() {
 }
 
 void Daemon::shutdown() {
+    m_shutting_down = true;
+    if (auto health = health_monitor()) health->interrupt();  // a deploy waiting for health ends its wait
     if (m_http) m_http->stop();
     m_watcher.stop();
     {

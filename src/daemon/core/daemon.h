@@ -15,6 +15,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -180,6 +181,7 @@ private:
     std::mutex m_fetch_mutex;      // guards the fields below, never held during a fetch
     std::condition_variable m_fetch_wake;
     bool m_fetch_quit = false;
+    bool m_fetch_requested = false;  // a webhook asked for a fetch now
     int64_t m_fetch_failures = 0;  // consecutive, for back-off
     std::string m_fetch_error;     // of the last fetch, "" when it worked
     int64_t m_last_fetch_usec = 0;
@@ -189,7 +191,10 @@ private:
     std::unique_ptr<HttpEndpoint> m_http;
     int64_t m_started_usec = 0;
 
-    std::unique_ptr<HealthMonitor> m_health;
+    // Shared: the supervisor's thread may still report a unit while shutdown takes the monitor away.
+    std::shared_ptr<HealthMonitor> m_health;
+    std::shared_ptr<HealthMonitor> health_monitor();  // under m_health_mutex; null once stopped
+    std::atomic<bool> m_shutting_down{false};
     std::mutex m_health_mutex;                             // guards the fields below
     std::map<std::string, HealthSpec> m_health_specs;      // of the units that run, by the commit that runs
     struct DrainSpec {

@@ -179,6 +179,9 @@ Result<bool> Daemon::start_unit(const std::string& name, const std::string& reas
     const int64_t timeout = timeout_usec(unit, "TimeoutStartSec", 90 * unitfile::kUsecPerSec);
     const int wait_ms = timeout < 0 ? 24 * 3600 * 1000 : static_cast<int>(timeout / 1000) + 1000;
     const std::optional<ExecStatus> status = m_supervisor->wait_started(name, wait_ms);
+    // The supervisor reports the new state to on_unit_change on its own thread, perhaps after this: the
+    // health checks begin here too (once per invocation), so a deploy's gate never finds them not begun.
+    if (status) follow_health(name, *status);
     // A failed start either ends in `failed` or, with Restart=, waits to be tried again.
     if (status &&
         (status->state == "failed" || (status->sub_state == "auto-restart" && status->result != "success"))) {
@@ -253,8 +256,9 @@ int64_t Daemon::deploy_tip(const DeployRequest& request) {
     }
     const std::string applied_commit = m_store->applied_commit();
     if (*tip == applied_commit && m_needs_start.empty()) return 0;
-    // A commit rolled back automatically is not deployed again (`sync --force` lifts the quarantine).
-    if (is_quarantined(*tip)) {
+    // A commit rolled back automatically is not deployed again (`sync --force` lifts the quarantine); the
+    // applied commit is not "deployed again" when units of it need starting (after a reboot).
+    if (*tip != applied_commit && is_quarantined(*tip)) {
         std::cerr << "gitvisord: " << tip->substr(0, 7) << " is quarantined (its deploy failed and was rolled back); "
                   << "`gitvisor sync --force` deploys it\n";
         return 0;

@@ -24,6 +24,8 @@ std::string seconds_text(uint64_t usec) {
 // A state in which the unit is up: what its health check and the deploy gate look at.
 bool is_up(const ExecStatus& s) { return s.state == "active" || s.state == "reloading"; }
 
+constexpr uint64_t kYearUsec = 365ull * 24 * 3600 * 1'000'000;
+
 // Established TCP connections whose local port is one of `ports`, as the network namespace of `pid` sees them
 // (/proc/PID/net/tcp and tcp6: "sl local_address rem_address st ...", ports in hex, state 01 = established).
 size_t established_connections(pid_t pid, const std::vector<uint16_t>& ports) {
@@ -58,13 +60,14 @@ void Daemon::drain(const std::string& name) {
         spec = it->second;
     }
     const pid_t pid = m_supervisor->main_host_pid(name);
-    if (pid <= 0 || !m_health) return;
-    m_health->set_draining(name);
+    const std::shared_ptr<HealthMonitor> health = health_monitor();
+    if (pid <= 0 || !health) return;
+    health->set_draining(name);
     const auto begun = std::chrono::steady_clock::now();
-    const auto deadline = begun + std::chrono::microseconds(spec.timeout_usec);
+    const auto deadline = begun + std::chrono::microseconds(spec.timeout_usec);  // at most a year: no overflow
     size_t left = established_connections(pid, spec.ports);
     const size_t at_first = left;
-    while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (left > 0 && std::chrono::steady_clock::now() < deadline && !m_shutting_down) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         left = established_connections(pid, spec.ports);
     }
@@ -79,23 +82,34 @@ void Daemon::drain(const std::string& name) {
     record_event(e);
 }
 
+std::shared_ptr<HealthMonitor> Daemon::health_monitor() {
+    std::lock_guard lock(m_health_mutex);
+    return m_health;
+}
+
 void Daemon::start_health() {
-    m_health = std::make_unique<HealthMonitor>(
+    auto monitor = std::make_shared<HealthMonitor>(
         [this](const std::string& unit, const HealthSpec& spec) { return probe(unit, spec); },
         [this](const std::string& unit, const HealthStatus& status, Health before) {
             on_health_change(unit, status, before);
         });
+    {
+        std::lock_guard lock(m_health_mutex);
+        m_health = std::move(monitor);
+    }
     m_health_thread = std::thread([this] { health_restart_loop(); });
 }
 
 void Daemon::stop_health() {
+    std::shared_ptr<HealthMonitor> monitor;
     {
         std::lock_guard lock(m_health_mutex);
         m_health_quit = true;
+        monitor = std::move(m_health);
     }
     m_health_wake.notify_all();
     if (m_health_thread.joinable()) m_health_thread.join();
-    m_health.reset();
+    monitor.reset();  // joins its workers (their last checks may still ask a gitvisor-exec)
 }
 
 CheckOutcome Daemon::probe(const std::string& unit, const HealthSpec& spec) {
@@ -155,7 +169,8 @@ void Daemon::health_restart_loop() {
         const auto& [unit, why] = next;
         std::lock_guard deploy_lock(m_deploy_mutex);
         // A deploy or a request may have restarted or stopped it meanwhile.
-        if (!m_health || m_health->status(unit).health != Health::Unhealthy || !m_supervisor->running(unit)) continue;
+        const std::shared_ptr<HealthMonitor> health = health_monitor();
+        if (!health || health->status(unit).health != Health::Unhealthy || !m_supervisor->running(unit)) continue;
         {
             std::lock_guard lock(m_health_mutex);
             m_unhealthy_stops.insert(unit);
@@ -181,7 +196,7 @@ void Daemon::set_health_spec(const std::string& unit, const unitfile::Unit* load
     if (const auto* ports = loaded->get<std::vector<std::string>>("X-Gitvisor", "DrainPorts"))
         for (const std::string& p : *ports) drain.ports.push_back(static_cast<uint16_t>(std::stoi(p)));
     if (const auto* t = loaded->get<unitfile::Duration>("X-Gitvisor", "DrainTimeoutSec"))
-        drain.timeout_usec = t->usec == unitfile::kInfinity ? INT64_MAX / 2 : static_cast<int64_t>(t->usec);
+        drain.timeout_usec = static_cast<int64_t>(std::min<uint64_t>(t->usec, kYearUsec));  // infinity: a year
     if (drain.ports.empty()) {
         m_drain_specs.erase(unit);
     } else {
@@ -196,8 +211,9 @@ void Daemon::set_health_spec(const std::string& unit, const unitfile::Unit* load
 }
 
 void Daemon::follow_health(const std::string& unit, const ExecStatus& status) {
-    if (!m_health) return;
     std::unique_lock lock(m_health_mutex);
+    const std::shared_ptr<HealthMonitor> health = m_health;
+    if (!health) return;
     if (is_up(status)) {
         const auto spec = m_health_specs.find(unit);
         if (spec == m_health_specs.end()) return;
@@ -206,17 +222,19 @@ void Daemon::follow_health(const std::string& unit, const ExecStatus& status) {
         watched = status.invocation;
         const HealthSpec copy = spec->second;
         lock.unlock();
-        m_health->begin(unit, copy);
+        health->begin(unit, copy);
         return;
     }
-    if (m_health_invocation.erase(unit) == 0 && status.state != "deactivating") return;
+    // Not up: no checks, and no `draining` left over for the next start.
+    m_health_invocation.erase(unit);
     lock.unlock();
-    m_health->end(unit);
+    health->end(unit);
 }
 
 std::string Daemon::health_of(const std::string& unit, std::string* detail) {
-    if (!m_health) return "none";
-    const HealthStatus s = m_health->status(unit);
+    const std::shared_ptr<HealthMonitor> health = health_monitor();
+    if (!health) return "none";
+    const HealthStatus s = health->status(unit);
     if (detail) *detail = s.detail;
     return to_string(s.health);
 }
@@ -231,15 +249,17 @@ std::map<std::string, std::string> Daemon::gate_deploy(const std::vector<std::st
     for (const std::string& unit : started)
         if (std::optional<ExecStatus> s = m_supervisor->status(unit)) restarts[unit] = s->restarts;
 
+    const std::shared_ptr<HealthMonitor> health = health_monitor();
     for (const std::string& unit : started) {
         bool checked = false;
         {
             std::lock_guard lock(m_health_mutex);
             checked = m_health_specs.count(unit) > 0;
         }
-        if (!checked || !m_health) continue;
-        const Health h = m_health->wait_settled(unit, deadline);
-        const HealthStatus s = m_health->status(unit);
+        if (!checked || !health) continue;
+        // Its checks begin when it is seen active (start_unit makes sure of that before the gate).
+        const Health h = health->wait_settled(unit, deadline);
+        const HealthStatus s = health->status(unit);
         if (h == Health::Unhealthy) {
             failures[unit] = "unhealthy: " + s.detail;
         } else if (h == Health::Starting) {
@@ -248,8 +268,10 @@ std::map<std::string, std::string> Daemon::gate_deploy(const std::vector<std::st
         }
     }
     // Up for MinReadySec= after the starts: a unit that exits at once, or crashes and is restarted, is caught.
-    const auto ready_at = begun + std::chrono::microseconds(settings.effective_min_ready_usec());
-    if (ready_at > std::chrono::steady_clock::now()) std::this_thread::sleep_until(std::min(ready_at, deadline));
+    const auto ready_at = std::min(begun + std::chrono::microseconds(settings.effective_min_ready_usec()), deadline);
+    while (std::chrono::steady_clock::now() < ready_at && !m_shutting_down)
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(ready_at - std::chrono::steady_clock::now(),
+                                                                                  std::chrono::milliseconds(50)));
     for (const std::string& unit : started) {
         if (failures.count(unit)) continue;
         std::optional<ExecStatus> s = m_supervisor->status(unit);

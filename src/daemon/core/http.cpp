@@ -1,6 +1,8 @@
 // gitvisord's side of the HTTP endpoint (DESIGN §8): control requests as on the control socket, /metrics
 // from a snapshot, and /v1/units/NAME/ready for load balancers.
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,7 +16,7 @@ namespace {
 // The token file's first line, without surrounding blanks.
 Result<std::string> read_token(const std::string& path) {
     std::ifstream in(path);
-    if (!in) return Result<std::string>::fail("cannot read the HTTP token file '" + path + "'");
+    if (!in) return Result<std::string>::fail("cannot read the HTTP token file '" + path + "': " + std::strerror(errno));
     std::string token;
     std::getline(in, token);
     const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
@@ -48,6 +50,11 @@ Result<bool> Daemon::start_http() {
         // the endpoint offers, sync, comes with the token.
         Caller caller;
         caller.may_change = authorised;
+        if (request->optValue<std::string>("cmd", "") == "sync") {
+            Poco::JSON::Object::Ptr queued = new Poco::JSON::Object(*request);
+            queued->set("wait", false);
+            return handle(queued, caller);
+        }
         return handle(request, caller);
     };
     handlers.metrics = [this] { return render_metrics(metrics_snapshot()); };

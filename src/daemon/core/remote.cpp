@@ -92,8 +92,11 @@ void Daemon::fetch_loop() {
             wait_sec = std::min<int64_t>(std::max<int64_t>(1, m_options.fetch_interval_sec / 8)
                                              << std::min<int64_t>(m_fetch_failures - 1, 6),
                                          std::min<int64_t>(m_options.fetch_interval_sec * 8, 300));
-        if (m_fetch_wake.wait_for(lock, std::chrono::seconds(std::max<int64_t>(1, wait_sec)), [&] { return m_fetch_quit; }))
+        if (m_fetch_wake.wait_for(lock, std::chrono::seconds(std::max<int64_t>(1, wait_sec)),
+                                  [&] { return m_fetch_quit || m_fetch_requested; }) &&
+            m_fetch_quit)
             return;
+        m_fetch_requested = false;
     }
 }
 

@@ -230,6 +230,20 @@ Object::Ptr Daemon::deployment_of(const std::string& commit) {
 // `gitvisor sync`: deploy the branch tip now and wait for the outcome.
 Object::Ptr Daemon::handle_sync(const Object::Ptr& request, const Caller& caller) {
     if (!caller.may_change) return permission_denied("sync", caller);
+    // A webhook (POST /v1/sync) does not wait: git servers give up after a few seconds. In remote mode the
+    // fetch thread fetches now (and queues the deploy of a new tip); else the tip's deploy is queued.
+    if (!request->optValue<bool>("wait", true)) {
+        if (remote_mode()) {
+            std::lock_guard lock(m_fetch_mutex);
+            m_fetch_requested = true;
+            m_fetch_wake.notify_all();
+        } else {
+            request_deploy("sync", caller.uid, false);
+        }
+        Object::Ptr response = ok();
+        response->set("queued", true);
+        return response;
+    }
     if (remote_mode()) {
         // Fetch first; a remote that cannot be reached is this command's failure (what runs stays).
         if (Result<std::string> fetched = fetch_now(false); !fetched)
@@ -241,7 +255,9 @@ Object::Ptr Daemon::handle_sync(const Object::Ptr& request, const Caller& caller
         const Result<std::string> commit = revision.empty()
                                                ? repo::resolve_branch(m_options.paths.repo, m_options.paths.branch)
                                                : repo::resolve_revision(m_options.paths.repo, revision);
-        if (!commit) return fail(kExitFailure, "cannot resolve '" + revision + "': " + commit.error());
+        if (!commit)
+            return fail(kExitFailure, "cannot resolve '" + (revision.empty() ? m_options.paths.branch : revision) +
+                                          "': " + commit.error());
         std::lock_guard lock(m_deploy_mutex);
         lift_quarantine(*commit);
         if (m_store->meta(kAutoPinKey) == *commit) {
@@ -313,6 +329,7 @@ Object::Ptr Daemon::handle_pin(const Object::Ptr& request, const Caller& caller)
             const std::string pinned = m_store->meta(kPinnedCommitKey);
             if (pinned.empty()) return fail(kExitFailure, "nothing is pinned: the branch tip is deployed");
             if (Result<bool> w = m_store->set_meta(kPinnedCommitKey, ""); !w) return fail(kExitFailure, w.error());
+            (void)m_store->set_meta(kAutoPinKey, "");
             note = "unpinned from " + pinned.substr(0, 7) + ": the branch tip again";
         } else {
             const std::string revision = request->optValue<std::string>("revision", "");
@@ -320,6 +337,9 @@ Object::Ptr Daemon::handle_pin(const Object::Ptr& request, const Caller& caller)
             const Result<std::string> commit = repo::resolve_revision(m_options.paths.repo, revision);
             if (!commit) return fail(kExitFailure, "cannot roll back to '" + revision + "': " + commit.error());
             if (Result<bool> w = m_store->set_meta(kPinnedCommitKey, *commit); !w) return fail(kExitFailure, w.error());
+            // A pin the operator chose: it holds until --unpin, and deploys REV even if it was quarantined.
+            (void)m_store->set_meta(kAutoPinKey, "");
+            lift_quarantine(*commit);
             target = *commit;
             note = "pinned to " + commit->substr(0, 7) + " until `gitvisor rollback --unpin`";
         }

@@ -108,12 +108,20 @@ Health HealthMonitor::wait_settled(const std::string& unit, Clock::time_point de
     while (true) {
         auto it = m_units.find(unit);
         const Health h = it == m_units.end() ? Health::None : it->second.status.health;
-        if (h != Health::Starting || m_quit) return h;
+        if (h != Health::Starting || m_quit || m_interrupted) return h;
         if (m_health_changed.wait_until(lock, deadline) == std::cv_status::timeout) {
             it = m_units.find(unit);
             return it == m_units.end() ? Health::None : it->second.status.health;
         }
     }
+}
+
+void HealthMonitor::interrupt() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_interrupted = true;
+    }
+    m_health_changed.notify_all();
 }
 
 void HealthMonitor::scheduler_loop() {

@@ -60,6 +60,8 @@ public:
     bool watched(const std::string& unit) const;
     // Waits until the unit is healthy, unhealthy or not watched, or `deadline` passes; its health then.
     Health wait_settled(const std::string& unit, std::chrono::steady_clock::time_point deadline);
+    // Ends every wait_settled() in progress, and makes later ones return at once (a daemon exiting).
+    void interrupt();
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -94,6 +96,7 @@ private:
     std::deque<Job> m_jobs;
     uint64_t m_generations = 0;
     bool m_quit = false;
+    bool m_interrupted = false;
     std::thread m_scheduler;
     std::vector<std::thread> m_workers;
 };

@@ -47,6 +47,7 @@ public:
     std::vector<DeploymentRecord> interrupt_unfinished() override;
     DeploymentStats deployment_stats() override;
     std::string subject_of(const std::string& commit) override;
+    std::optional<DeploymentRecord> last_applied_other_than(const std::string& commit) override;
     Result<int64_t> add_event(const EventRecord& event) override;
     std::vector<EventRecord> events_since(int64_t after_id, int limit) override;
     std::vector<EventRecord> latest_events(int limit) override;
@@ -269,7 +270,7 @@ std::vector<DeploymentRecord> SqliteStateStore::deployments(int limit) {
 StateStore::DeploymentStats SqliteStateStore::deployment_stats() {
     std::lock_guard lock(m_mutex);
     DeploymentStats stats;
-    if (auto stmt = SqliteStatement::prepare(m_db, "SELECT result, count(*) FROM deployments GROUP BY result")) {
+    if (auto stmt = SqliteStatement::prepare(m_db, "SELECT result, count(*) FROM deployments WHERE result != 'in-progress' GROUP BY result")) {
         while (true) {
             const Result<bool> row = stmt->step();
             if (!row || !*row) break;
@@ -286,6 +287,17 @@ StateStore::DeploymentStats SqliteStateStore::deployment_stats() {
         }
     }
     return stats;
+}
+
+std::optional<DeploymentRecord> SqliteStateStore::last_applied_other_than(const std::string& commit) {
+    std::lock_guard lock(m_mutex);
+    auto stmt = prepare_select(m_db, kSelectDeployment,
+                               "WHERE result = 'applied' AND commit_id != ?1 ORDER BY id DESC LIMIT 1");
+    if (!stmt) return std::nullopt;
+    stmt->bind_all(commit);
+    std::vector<DeploymentRecord> found = read_all<DeploymentRecord>(*stmt, read_deployment);
+    if (found.empty()) return std::nullopt;
+    return found.front();
 }
 
 std::string SqliteStateStore::subject_of(const std::string& commit) {

@@ -126,6 +126,8 @@ public:
         std::vector<int64_t> durations_usec;
     };
     virtual DeploymentStats deployment_stats() = 0;
+    // The newest deployment that was applied, of a commit other than `commit` (for automatic rollback).
+    virtual std::optional<DeploymentRecord> last_applied_other_than(const std::string& commit) = 0;
     // The subject recorded with the newest deployment of `commit` ("" when none).
     virtual std::string subject_of(const std::string& commit) = 0;
     // Deployments left `in-progress` by a daemon that died: marked `interrupted`; returns them.

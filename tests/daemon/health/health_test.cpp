@@ -268,21 +268,29 @@ TEST_CASE("while starting, a failure counts at most once per interval", "[health
 TEST_CASE("a restart begins anew and a check of the old start no longer counts", "[health]") {
     std::atomic<bool> release{false};
     std::atomic<int> calls{0};
+    std::atomic<bool> first_answered{false};
     HealthMonitor monitor(
         [&](const std::string&, const HealthSpec&) {
-            if (++calls == 1)
-                while (!release) std::this_thread::sleep_for(1ms);  // the first check hangs
-            return CheckOutcome{false, "down"};
+            if (++calls == 1) {
+                while (!release) std::this_thread::sleep_for(1ms);  // the first check hangs, then fails
+                first_answered = true;
+                return CheckOutcome{false, "down"};
+            }
+            return CheckOutcome{true, "up"};
         },
         [](const std::string&, const HealthStatus&, Health) {}, 2);
-    monitor.begin("web.service", fast_spec(1));
+    HealthSpec strict = fast_spec(1);  // one counted failure would make it unhealthy
+    strict.interval_usec = 60'000'000;
+    monitor.begin("web.service", strict);
     while (calls < 1) std::this_thread::sleep_for(1ms);
-    HealthSpec slow = fast_spec(1);
-    slow.start_period_usec = 60'000'000;
-    monitor.begin("web.service", slow);  // restarted while the first check hangs
+    monitor.begin("web.service", strict);  // restarted while the first check hangs
+    REQUIRE(monitor.wait_settled("web.service", std::chrono::steady_clock::now() + 10s) == Health::Healthy);
     release = true;
-    std::this_thread::sleep_for(100ms);
-    CHECK(monitor.status("web.service").health == Health::Starting);
+    while (!first_answered) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(50ms);
+    // The old start's failure arrived after the new start's pass, and did not count.
+    CHECK(monitor.status("web.service").health == Health::Healthy);
+    CHECK(monitor.status("web.service").failures == 0);
     monitor.set_draining("web.service");
     CHECK(monitor.status("web.service").health == Health::Draining);
 }
