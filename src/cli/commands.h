@@ -35,6 +35,7 @@ int run_reload(const GlobalOptions& g, const std::vector<std::string>& args, std
 int run_kill(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_reset_failed(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_why(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int run_tree(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_diff(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_logs(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int run_events(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -1,5 +1,6 @@
 // The commands that talk to gitvisord: list, status, start, stop, restart, history, cat.
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -222,17 +223,44 @@ int run_status(const GlobalOptions& g, const std::vector<std::string>& args, std
     return state == "active" || state == "reloading" ? kExitSuccess : kExitNotActive;
 }
 
-int run_change(const std::string& verb, const GlobalOptions& g, const std::vector<std::string>& args, std::ostream&,
+int run_change(const std::string& verb, const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out,
                std::ostream& err) {
-    if (args.empty()) {
-        err << "gitvisor: error: " << verb << " needs at least one unit\n";
+    // UNIT... or --all; the daemon propagates along dependencies and says which other units it moved.
+    const bool all = std::find(args.begin(), args.end(), "--all") != args.end();
+    std::vector<std::string> units;
+    for (const std::string& a : args)
+        if (a != "--all") units.push_back(a);
+    if (units.empty() && !all) {
+        err << "gitvisor: error: " << verb << " needs at least one unit, or --all\n";
+        return kExitUsage;
+    }
+    if (all && !units.empty()) {
+        err << "gitvisor: error: " << verb << " takes units or --all, not both\n";
         return kExitUsage;
     }
     int code = kExitSuccess;
-    std::string what;
-    for (size_t i = 0; i < args.size(); ++i) what += (i ? " " : "") + args[i];
-    auto r = request(g, request_line(verb, {{"units", string_list(args)}}), verb, what, err, code);
-    return r ? kExitSuccess : code;
+    std::string what = all ? "all units" : "";
+    for (size_t i = 0; i < units.size(); ++i) what += (i ? " " : "") + units[i];
+    std::vector<std::pair<std::string, std::string>> members;
+    if (all) {
+        members.emplace_back("all", "true");
+    } else {
+        members.emplace_back("units", string_list(units));
+    }
+    auto r = request(g, request_line(verb, members), verb, what, err, code);
+    if (!r) return code;
+    if (g.json) {
+        print_json(*r, out);
+        return kExitSuccess;
+    }
+    for (const char* key : {"also_started", "also_stopped"}) {
+        const JsonValue& list = member(*r, key);
+        if (list.items().empty()) continue;
+        out << (std::string(key) == "also_started" ? "also started:" : "also stopped:");
+        for (const JsonValue& n : list.items()) out << " " << n.as_string();
+        out << "\n";
+    }
+    return kExitSuccess;
 }
 
 int run_history(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -468,6 +496,46 @@ int run_why(const GlobalOptions& g, const std::vector<std::string>& args, std::o
         out << "last lines of its log:\n";
         for (const JsonValue& line : log.items()) print_log_line(line, true, out);
     }
+    return kExitSuccess;
+}
+
+namespace {
+
+// "● web.service (active, healthy)", then its dependencies below it, systemctl list-dependencies style.
+void print_tree_node(const JsonValue& node, const std::string& prefix, const std::string& edge, bool last, bool root,
+                     std::ostream& out) {
+    const std::string state = text(node, "state");
+    const char* dot = state == "active" ? "●" : state == "failed" ? "×" : "○";
+    out << prefix;
+    if (!root) out << (last ? "└─" : "├─") << edge << " ";
+    out << dot << " " << text(node, "name") << " (" << state;
+    if (!text(node, "health").empty() && text(node, "health") != "none") out << ", " << text(node, "health");
+    out << ")";
+    if (flag(node, "repeated") && !member(node, "dependencies").items().empty()) out << " …";
+    out << "\n";
+    const auto& deps = member(node, "dependencies").items();
+    const std::string below = root ? prefix : prefix + (last ? "  " : "│ ");
+    for (size_t i = 0; i < deps.size(); ++i)
+        print_tree_node(member(deps[i], "unit"), below, text(deps[i], "kind"), i + 1 == deps.size(), false, out);
+}
+
+}  // namespace
+
+int run_tree(const GlobalOptions& g, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (args.size() > 1) {
+        err << "gitvisor: error: usage: gitvisor tree [UNIT]\n";
+        return kExitUsage;
+    }
+    std::vector<std::pair<std::string, std::string>> members;
+    if (!args.empty()) members.emplace_back("unit", json_quote(args[0]));
+    int code = kExitSuccess;
+    auto r = request(g, request_line("tree", members), "show the tree of", args.empty() ? "units" : args[0], err, code);
+    if (!r) return code;
+    if (g.json) {
+        print_json(member(*r, "tree"), out);
+        return kExitSuccess;
+    }
+    for (const JsonValue& root : member(*r, "tree").items()) print_tree_node(root, "", "", true, true, out);
     return kExitSuccess;
 }
 

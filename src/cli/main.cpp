@@ -22,11 +22,13 @@ constexpr const char* kUsage =
     "  init [--bare] PATH                  make a unit repository with a first empty commit\n"
     "  list                                units of the deployed commit and their state\n"
     "  status [UNIT]                       a unit's state, pids, resources (exit 3 when not active)\n"
-    "  start|stop|restart UNIT...          change units; stop holds a unit stopped across deploys\n"
+    "  start|stop|restart UNIT...|--all    change units; stop holds a unit stopped across deploys;\n"
+    "                                      start pulls in Requires=/Wants=, stop takes its dependents first\n"
     "  reload UNIT...                      run ExecReload= and wait for it\n"
     "  kill UNIT... [-s SIGNAL] [--kill-whom main|all]   signal the unit's processes (default SIGTERM, all)\n"
     "  reset-failed [UNIT...]              failed units (all when none is named) become inactive\n"
     "  why UNIT                            why a unit does not run: failure, hold, dependency, host, rejection\n"
+    "  tree [UNIT]                         what each unit pulls in (Requires=, Wants=...), with states\n"
     "  history [-n N]                      deploys, newest first, with their actions and errors\n"
     "  cat UNIT                            the unit's files as deployed\n"
     "  diff [REV]                          the plan a deploy of REV (default: the branch tip) would run now\n"
@@ -46,7 +48,7 @@ constexpr const char* kUsage =
     "\n"
     "The daemon's socket: --socket, else $GITVISOR_SOCKET, else /run/gitvisor/control.sock.\n";
 
-const std::vector<std::string> kCommands = {"init", "list", "status", "start", "stop", "restart", "reload", "kill", "reset-failed", "why",
+const std::vector<std::string> kCommands = {"init", "list", "status", "start", "stop", "restart", "reload", "kill", "reset-failed", "why", "tree",
                                             "history", "cat", "diff", "sync", "rollback", "logs", "events", "verify", "help"};
 
 // The command that shares the longest prefix with `word` (at least 2 letters), for "did you mean".
@@ -126,6 +128,7 @@ int main(int argc, char** argv) {
     if (command == "kill") return cli::run_kill(global, args, std::cout, std::cerr);
     if (command == "reset-failed") return cli::run_reset_failed(global, args, std::cout, std::cerr);
     if (command == "why") return cli::run_why(global, args, std::cout, std::cerr);
+    if (command == "tree") return cli::run_tree(global, args, std::cout, std::cerr);
     if (command == "sync") return cli::run_sync(global, args, std::cout, std::cerr);
     if (command == "rollback") return cli::run_rollback(global, args, std::cout, std::cerr);
     if (command == "diff") return cli::run_diff(global, args, std::cout, std::cerr);

@@ -70,6 +70,11 @@ inline constexpr const char* kQuarantineKey = "quarantine";
 // A unit's Timeout*Sec= in µs (`fallback` when unset or without a unit); -1 for infinity.
 int64_t timeout_usec(const unitfile::Unit* unit, const char* key, uint64_t fallback);
 
+// A unit's dependencies among the deployed units (propagation.cpp).
+struct UnitDependencies {
+    std::vector<std::string> requires_, wants, binds_to, part_of, requisite, conflicts, after, before;
+};
+
 // Who sent a control request (SO_PEERCRED).
 struct Caller {
     int64_t uid = -1;
@@ -157,6 +162,15 @@ private:
     Poco::JSON::Object::Ptr deployment_json(const DeploymentRecord& deployment);
     Poco::JSON::Object::Ptr handle_change(const std::string& cmd, const Poco::JSON::Object::Ptr& request,
                                           const Caller& caller);
+    // Runtime propagation of start, stop and restart along dependencies (propagation.cpp); with
+    // m_deploy_mutex held. `started`/`stopped`: the other units it started or stopped.
+    std::map<std::string, UnitDependencies> dependency_graph();
+    Result<bool> start_with_dependencies(const std::string& unit, const std::string& reason, const std::string& marker,
+                                         std::vector<std::string>& started);
+    Result<bool> stop_with_dependents(const std::string& unit, std::vector<std::string>& stopped);
+    std::vector<std::string> restart_followers(const std::string& unit);
+    void set_held(const std::string& unit, bool held);
+    Poco::JSON::Object::Ptr handle_tree(const Poco::JSON::Object::Ptr& request);
 
     DaemonOptions m_options;
     std::unique_ptr<StateStore> m_store;

@@ -190,35 +190,59 @@ Object::Ptr Daemon::handle_signal(const std::string& cmd, const Object::Ptr& req
 
 Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& request, const Caller& caller) {
     if (!caller.may_change) return permission_denied(cmd, caller);
-    const std::vector<std::string> names = names_of(request);
-    if (names.empty()) return fail(kExitUsage, "'" + cmd + "' needs at least one unit");
+    std::vector<std::string> names = names_of(request);
+    const bool all = request->optValue<bool>("all", false);
+    if (names.empty() && !all) return fail(kExitUsage, "'" + cmd + "' needs at least one unit (or --all)");
     std::lock_guard lock(m_deploy_mutex);
+    if (all)
+        for (const UnitRecord& r : m_store->list_units()) names.push_back(r.name);
     for (const std::string& name : names)
         if (!m_store->get_unit(name))
             return fail(kExitNoSuchUnit, "no such unit '" + name + "' in the deployed commit");
     std::vector<std::string> errors;
+    std::vector<std::string> also_started, also_stopped;
+    const std::string marker_verb = cmd == "start" ? "started" : "restarted";
     for (const std::string& name : names) {
-        {
-            std::lock_guard records_lock(m_records_mutex);
-            UnitRecord record = *m_store->get_unit(name);
-            record.held_stopped = cmd == "stop";
-            (void)m_store->put_unit(record);
+        const std::string marker =
+            "-- " + marker_verb + " by `gitvisor " + cmd + "` (uid " + std::to_string(caller.uid) + ") --";
+        if (cmd == "stop") {
+            if (Result<bool> r = stop_with_dependents(name, also_stopped); !r) errors.push_back(name + ": " + r.error());
+            continue;
         }
-        if (cmd == "stop" || cmd == "restart") {
+        set_held(name, false);
+        if (cmd == "restart") {
+            const std::vector<std::string> followers = restart_followers(name);
             if (Result<bool> r = stop_unit(name); !r) errors.push_back(name + ": " + r.error());
+            if (Result<bool> r = start_with_dependencies(name, cmd, marker, also_started); !r)
+                errors.push_back(name + ": " + r.error());
+            for (const std::string& f : followers) {
+                if (!m_supervisor->running(f)) continue;
+                (void)stop_unit(f);
+                if (Result<bool> r = start_unit(f, "restart of " + name, marker); !r) {
+                    errors.push_back(f + ": " + r.error());
+                } else {
+                    also_started.push_back(f);
+                }
+            }
+            continue;
         }
-        if (cmd == "start" || cmd == "restart") {
-            const std::string marker = "-- " + std::string(cmd == "start" ? "started" : "restarted") + " by `gitvisor " +
-                                       cmd + "` (uid " + std::to_string(caller.uid) + ") --";
-            if (Result<bool> r = start_unit(name, cmd, marker); !r) errors.push_back(name + ": " + r.error());
-        }
+        if (Result<bool> r = start_with_dependencies(name, cmd, marker, also_started); !r)
+            errors.push_back(name + ": " + r.error());
     }
     if (!errors.empty()) {
         std::string message = "cannot " + cmd + " ";
         for (size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
         return fail(kExitFailure, message);
     }
-    return ok();
+    Object::Ptr response = ok();
+    const auto array_of = [](const std::vector<std::string>& list) {
+        Array::Ptr a = new Array;
+        for (const std::string& n : list) a->add(n);
+        return a;
+    };
+    response->set("also_started", array_of(also_started));
+    response->set("also_stopped", array_of(also_stopped));
+    return response;
 }
 
 Object::Ptr Daemon::deployment_of(const std::string& commit) {
@@ -463,6 +487,8 @@ Object::Ptr Daemon::handle(const Object::Ptr& request, const Caller& caller) {
         response = handle_sync(request, caller);
     } else if (cmd == "rollback") {
         response = handle_rollback(request, caller);
+    } else if (cmd == "tree") {
+        response = handle_tree(request);
     } else if (cmd == "why") {
         response = handle_why(request, caller);
     } else if (cmd == "reset-failed") {
