@@ -112,3 +112,22 @@ TEST_CASE("a start fails when its Requisite= is not active or a required unit ca
     CHECK(failed.err.find("its dependency broken.service did not start") != std::string::npos);
     CHECK(f.state("needs-broken") == "inactive/dead");
 }
+
+TEST_CASE("a unit that fails starts its OnFailure= units", "[daemon][propagation]") {
+    if (!is_root()) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    const std::string alerts = (f.dir / "alerts").string();
+    f.write_unit("alert.service", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo alert >> " + alerts + "'\n");
+    f.write_unit("flaky.service", "[Unit]\nOnFailure=alert.service\n[Service]\nExecStart=/bin/sleep 1000\n");
+    f.commit("flaky with an alert");
+    f.start_daemon();
+    REQUIRE(eventually([&] { return f.state("flaky") == "active/running"; }, 20));
+    REQUIRE(eventually([&] { return slurp(alerts) == "alert\n"; }, 20));  // the deploy ran it once
+    REQUIRE(kill(f.main_pid("flaky"), SIGKILL) == 0);  // Restart=no: failed for good
+    REQUIRE(eventually([&] { return f.state("flaky") == "failed/failed"; }, 20));
+    CHECK(eventually([&] { return slurp(alerts) == "alert\nalert\n"; }, 20));
+    CHECK(f.cli("events -n 200").out.find("started by OnFailure= of flaky.service") != std::string::npos);
+}

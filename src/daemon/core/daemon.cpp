@@ -210,6 +210,12 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
         if (!status.error.empty()) e.message += " failed at step " + status.failed_step + ": " + status.error;
         record_event(e);
     }
+    // Entering `failed`: its OnFailure= units start (between deploys and requests, not on this thread).
+    if (state_changed && status.state == "failed") {
+        std::lock_guard health_lock(m_health_mutex);
+        m_follow_ups.push_back({FollowUp::Kind::OnFailure, unit, "result " + result});
+        m_health_wake.notify_all();
+    }
 }
 
 }  // namespace gitvisor::daemon

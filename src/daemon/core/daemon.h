@@ -135,7 +135,8 @@ private:
     void stop_health();
     CheckOutcome probe(const std::string& unit, const HealthSpec& spec);
     void on_health_change(const std::string& unit, const HealthStatus& status, Health before);
-    void health_restart_loop();
+    void follow_up_loop();
+    void start_on_failure_units(const std::string& unit, const std::string& why);  // m_deploy_mutex held
     // The unit's state changed: checks begin when it becomes active under a new invocation, end when it
     // stops being active.
     void follow_health(const std::string& unit, const ExecStatus& status);
@@ -217,7 +218,14 @@ private:
     };
     std::map<std::string, DrainSpec> m_drain_specs;        // likewise, for units with DrainPorts=
     std::map<std::string, std::string> m_health_invocation;  // the invocation whose checks run
-    std::deque<std::pair<std::string, std::string>> m_health_restarts;  // unit, why
+    // Work that follows a unit's change, done between deploys and requests: restarting an unhealthy unit,
+    // starting a failed unit's OnFailure= units.
+    struct FollowUp {
+        enum class Kind { UnhealthyRestart, OnFailure } kind;
+        std::string unit;
+        std::string why;
+    };
+    std::deque<FollowUp> m_follow_ups;
     std::set<std::string> m_unhealthy_stops;  // stopped for being unhealthy: their run's result says so
     std::condition_variable m_health_wake;
     bool m_health_quit = false;

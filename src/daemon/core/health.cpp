@@ -97,7 +97,7 @@ void Daemon::start_health() {
         std::lock_guard lock(m_health_mutex);
         m_health = std::move(monitor);
     }
-    m_health_thread = std::thread([this] { health_restart_loop(); });
+    m_health_thread = std::thread([this] { follow_up_loop(); });
 }
 
 void Daemon::stop_health() {
@@ -150,24 +150,30 @@ void Daemon::on_health_change(const std::string& unit, const HealthStatus& statu
     record_event(e);
     if (status.health == Health::Unhealthy) {
         std::lock_guard lock(m_health_mutex);
-        m_health_restarts.emplace_back(unit, status.detail);
+        m_follow_ups.push_back({FollowUp::Kind::UnhealthyRestart, unit, status.detail});
         m_health_wake.notify_all();
     }
 }
 
-// Restarts units that turned unhealthy, one at a time, between deploys and requests (m_deploy_mutex).
-void Daemon::health_restart_loop() {
+// Restarts units that turned unhealthy and starts failed units' OnFailure= units, one at a time, between
+// deploys and requests (m_deploy_mutex).
+void Daemon::follow_up_loop() {
     while (true) {
-        std::pair<std::string, std::string> next;
+        FollowUp next;
         {
             std::unique_lock lock(m_health_mutex);
-            m_health_wake.wait(lock, [&] { return m_health_quit || !m_health_restarts.empty(); });
+            m_health_wake.wait(lock, [&] { return m_health_quit || !m_follow_ups.empty(); });
             if (m_health_quit) return;
-            next = m_health_restarts.front();
-            m_health_restarts.pop_front();
+            next = m_follow_ups.front();
+            m_follow_ups.pop_front();
         }
-        const auto& [unit, why] = next;
+        const std::string& unit = next.unit;
+        const std::string& why = next.why;
         std::lock_guard deploy_lock(m_deploy_mutex);
+        if (next.kind == FollowUp::Kind::OnFailure) {
+            start_on_failure_units(unit, why);
+            continue;
+        }
         // A deploy or a request may have restarted or stopped it meanwhile.
         const std::shared_ptr<HealthMonitor> health = health_monitor();
         if (!health || health->status(unit).health != Health::Unhealthy || !m_supervisor->running(unit)) continue;
@@ -182,6 +188,26 @@ void Daemon::health_restart_loop() {
         }
         if (Result<bool> started = start_unit(unit, "unhealthy", "-- restarted: unhealthy (" + why + ") --"); !started)
             std::cerr << "gitvisord: cannot restart unhealthy " << unit << ": " << started.error() << "\n";
+    }
+}
+
+// OnFailure=: the units a failed unit names are started (those deployed here and not running already).
+void Daemon::start_on_failure_units(const std::string& unit, const std::string& why) {
+    const std::string applied = m_store->applied_commit();
+    if (applied.empty() || !load_commit(applied)) return;
+    const unitfile::Unit* failed = find_loaded(unit);
+    const auto* targets = failed ? failed->get<std::vector<std::string>>("Unit", "OnFailure") : nullptr;
+    if (!targets) return;
+    for (const std::string& target : *targets) {
+        if (!m_store->get_unit(target) || m_supervisor->running(target)) continue;
+        set_held(target, false);
+        const Result<bool> started = start_unit(target, "OnFailure= of " + unit, "-- started: " + unit + " failed (" + why + ") --");
+        EventRecord e;
+        e.time_usec = realtime_usec();
+        e.kind = "unit";
+        e.unit = target;
+        e.message = started ? "started by OnFailure= of " + unit : "OnFailure= of " + unit + " could not start it: " + started.error();
+        record_event(e);
     }
 }
 
