@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <csignal>
 
 namespace gitvisor::exec {
@@ -61,6 +62,19 @@ bool should_restart(const Spec& spec, ServiceResult result, const ProcessExit* m
             return result == ServiceResult::Signal || result == ServiceResult::CoreDump;
     }
     return false;
+}
+
+int64_t restart_delay_usec(const Spec& spec, int64_t restart) {
+    int64_t base = spec.restart_usec;
+    const int64_t max = spec.restart_max_delay_usec;
+    if (base < 0) return kInfinity;
+    if (max >= 0 && base > max) base = max;  // systemd: "resetting RestartSec= to RestartMaxDelaySec="
+    if (restart <= 1 || spec.restart_steps <= 0 || base == 0 || max < 0 || base >= max) return base;
+    if (restart > spec.restart_steps) return max;
+    const long double ratio = static_cast<long double>(max) / static_cast<long double>(base);
+    const long double exponent =
+        static_cast<long double>(restart - 1) / static_cast<long double>(spec.restart_steps);
+    return static_cast<int64_t>(static_cast<long double>(base) * std::pow(ratio, exponent));
 }
 
 bool StartLimit::allow(int64_t now_usec) {

@@ -37,6 +37,14 @@ ServiceResult result_of_exit(const ProcessExit& exit, bool clean);
 // `result`. Stops requested by the daemon and skipped conditions never get here.
 bool should_restart(const Spec& spec, ServiceResult result, const ProcessExit* main_exit);
 
+// RestartSec= grown by RestartSteps= and RestartMaxDelaySec= (systemd 254's service_restart_usec_next()):
+// the delay before automatic restart number `restart` (1 for the first of a series) is
+//     RestartSec= * (RestartMaxDelaySec= / RestartSec=) ^ ((restart - 1) / RestartSteps=),
+// reaching RestartMaxDelaySec= at restart RestartSteps= + 1 and staying there. Without steps, without a
+// maximum, or with RestartSec= 0 it is RestartSec=; a RestartSec= above the maximum is the maximum.
+// kInfinity when RestartSec= is infinity (no restart comes).
+int64_t restart_delay_usec(const Spec& spec, int64_t restart);
+
 // StartLimitIntervalSec=/StartLimitBurst=: a fixed window opened by the first start; every start inside
 // it counts (the first one too), and a start that makes the count exceed the burst is refused. An
 // interval or burst of 0 turns the limit off; a negative interval is infinity (the window never ends).

@@ -5,8 +5,9 @@
 // 2. Join the unit's cgroups before anything else runs.
 // 3. As PID 1 of the unit's PID and mount namespaces: private mounts and a fresh /proc; otherwise a
 //    child subreaper (PID 1 gets the orphans anyway).
-// 4. Open the status file's directory, the log and the control socket; then PrivateTmp= mounts (after,
-//    so that a private /tmp cannot hide those files from gitvisor-exec).
+// 4. Open the status file's directory, the log and the control socket; then the unit's file system:
+//    RuntimeDirectory= and the others, ProtectSystem= and friends, PrivateTmp= (after, so that neither a
+//    private /tmp nor a read-only view can hide those files from gitvisor-exec).
 //    A socket pair end passed as --control-fd is the daemon's first control connection: no waiting for
 //    the control socket to appear.
 // 5. Run the unit until it ends for good or is stopped; exit with the main process's status.
@@ -90,17 +91,15 @@ int main(int argc, char** argv) {
     auto init = own_mounts ? become_namespace_init() : become_subreaper();
     if (!init) print_error(spec->unit + ": " + init.error());  // the service can still run
 
-    const bool private_tmp = spec->private_tmp;
     Supervisor supervisor(std::move(*spec), namespace_init);
     if (auto opened = supervisor.open(); !opened) {
         print_error(opened.error());
         return 1;
     }
     if (control_fd >= 0) supervisor.add_control_connection(control_fd);
-    if (private_tmp && failed_step == SetupStep::None) {
-        if (auto mounted = mount_private_tmp(own_mounts, &failed_errno); !mounted) {
-            print_error(mounted.error());
-            failed_step = SetupStep::Namespace;
+    if (failed_step == SetupStep::None) {
+        if (auto set_up = supervisor.set_up_file_system(own_mounts, &failed_step, &failed_errno); !set_up) {
+            print_error(set_up.error());
         }
     }
     if (failed_step != SetupStep::None) supervisor.fail_at_startup(failed_step, failed_errno);

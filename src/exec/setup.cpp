@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -12,6 +13,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <string_view>
+
+#include "exec/capabilities.h"
+#include "exec/exec_directories.h"
 
 namespace gitvisor::exec {
 namespace {
@@ -42,6 +46,12 @@ constexpr StepInfo kSteps[] = {
     {SetupStep::Cgroup, "CGROUP", 219},
     {SetupStep::Namespace, "NAMESPACE", 226},
     {SetupStep::Fork, "FORK", 1},
+    {SetupStep::Capabilities, "CAPABILITIES", 218},
+    {SetupStep::RuntimeDirectory, "RUNTIME-DIRECTORY", 233},
+    {SetupStep::StateDirectory, "STATE-DIRECTORY", 238},
+    {SetupStep::CacheDirectory, "CACHE-DIRECTORY", 239},
+    {SetupStep::LogsDirectory, "LOGS-DIRECTORY", 240},
+    {SetupStep::ConfigurationDirectory, "CONFIGURATION-DIRECTORY", 241},
 };
 
 [[noreturn]] void fail(int report_fd, SetupStep step, int error) {
@@ -162,6 +172,48 @@ SetupStep apply_credentials(const Credentials& creds, int& error) {
     return SetupStep::None;
 }
 
+// Opens where StandardOutput=/StandardError= send a stream (not Journal or Inherit, handled by the
+// caller). The file is made with 0666 less UMask=, as systemd makes it.
+int open_output(const OutputTarget& target, const Spec& spec, int null_fd) {
+    using Kind = OutputTarget::Kind;
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
+    switch (target.kind) {
+        case Kind::File:
+            break;
+        case Kind::Append:
+            flags |= O_APPEND;
+            break;
+        case Kind::Truncate:
+            flags |= O_TRUNC;
+            break;
+        default:
+            return ::fcntl(null_fd, F_DUPFD_CLOEXEC, 3);
+    }
+    return ::open(target.path.c_str(), flags, 0666 & ~spec.umask);
+}
+
+// Points `target_fd` at where `output` goes; `pipe_fd` is the pipe to the log (-1: none).
+bool redirect_output(int target_fd, int pipe_fd, const OutputTarget& output, const Spec& spec, int null_fd) {
+    if (pipe_fd >= 0) return ::dup2(pipe_fd, target_fd) >= 0;
+    if (output.kind == OutputTarget::Kind::Journal)
+        return ::dup2(null_fd, target_fd) >= 0;  // no pipe: dropped
+    const int fd = open_output(output, spec, null_fd);
+    if (fd < 0) return false;
+    const bool ok = ::dup2(fd, target_fd) >= 0;
+    ::close(fd);
+    return ok;
+}
+
+// Steps 1 to 3 of capabilities.h, up to the change of user (still root).
+SetupStep prepare_capabilities(const Spec& spec, uint64_t ambient, bool changes_user, int& error) {
+    if (ambient != 0 && (error = add_inheritable_capabilities(ambient)) != 0) return SetupStep::Capabilities;
+    if (spec.capability_bounding_set && (error = limit_bounding_set(*spec.capability_bounding_set)) != 0)
+        return SetupStep::Capabilities;
+    if (ambient != 0 && changes_user && (error = set_keep_capabilities(true)) != 0)
+        return SetupStep::Capabilities;
+    return SetupStep::None;
+}
+
 void reset_signals() {
     struct sigaction action {};
     action.sa_handler = SIG_DFL;
@@ -195,6 +247,14 @@ int exec_command(const std::string& path, char* const argv[], char* const envp[]
 
 }  // namespace
 
+SetupStep lookup_ids(const Spec& spec, uid_t* uid, gid_t* gid, int* error) {
+    Credentials creds;
+    const SetupStep step = resolve_credentials(spec, creds, *error);
+    *uid = creds.uid;
+    *gid = creds.gid;
+    return step;
+}
+
 const char* to_string(SetupStep step) {
     for (const StepInfo& info : kSteps) {
         if (info.step == step) return info.name;
@@ -223,17 +283,32 @@ void run_child(const ChildPlan& plan, int report_fd) {
     // 2. A session of its own: the service gets no terminal, and its process group can be signalled.
     if (::setsid() < 0) fail(report_fd, SetupStep::Setsid, errno);
 
-    // 3. stdin from /dev/null; stdout and stderr to gitvisor-exec's pipes.
+    // 3. Commands with the '+' prefix leave the protected mount namespace (ProtectSystem=...), as in
+    //    systemd, where they run without the file-system sandboxing.
+    if (command.full_privileges && plan.unprotected_mount_namespace >= 0 &&
+        ::setns(plan.unprotected_mount_namespace, CLONE_NEWNS) != 0) {
+        fail(report_fd, SetupStep::Namespace, errno);
+    }
+
+    // 4. stdin from /dev/null; stdout and stderr to gitvisor-exec's pipes or where StandardOutput= and
+    //    StandardError= say (files opened as root, before the change of user, as systemd does).
     const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0) fail(report_fd, SetupStep::Stdin, errno);
-    if (::dup2(plan.stdout_fd >= 0 ? plan.stdout_fd : null_fd, STDOUT_FILENO) < 0) {
+    if (!redirect_output(STDOUT_FILENO, plan.stdout_fd, spec.standard_output, spec, null_fd)) {
         fail(report_fd, SetupStep::Stdout, errno);
     }
-    if (::dup2(plan.stderr_fd >= 0 ? plan.stderr_fd : null_fd, STDERR_FILENO) < 0) {
+    // StandardError=inherit, or the same file as standard output: one open file for both.
+    const bool same_as_stdout =
+        plan.stderr_fd < 0 && (spec.standard_error.kind == OutputTarget::Kind::Inherit ||
+                               (spec.standard_error == spec.standard_output &&
+                                spec.standard_output.kind != OutputTarget::Kind::Journal));
+    if (same_as_stdout
+            ? ::dup2(STDOUT_FILENO, STDERR_FILENO) < 0
+            : !redirect_output(STDERR_FILENO, plan.stderr_fd, spec.standard_error, spec, null_fd)) {
         fail(report_fd, SetupStep::Stderr, errno);
     }
 
-    // 4. Process attributes.
+    // 5. Process attributes.
     ::umask(spec.umask);
     if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) != 0) fail(report_fd, SetupStep::Nice, errno);
     if (spec.oom_score_adjust) {
@@ -250,13 +325,13 @@ void run_child(const ChildPlan& plan, int report_fd) {
         }
     }
 
-    // 5. Who it runs as, looked up now so that a change to /etc/passwd applies at the next start.
+    // 6. Who it runs as, looked up now so that a change to /etc/passwd applies at the next start.
     Credentials creds;
     if (const SetupStep step = resolve_credentials(spec, creds, error); step != SetupStep::None) {
         fail(report_fd, step, error);
     }
 
-    // 6. The environment: ours, then Environment=, then the files (read as root, before the switch).
+    // 7. The environment: ours, then Environment=, then the files (read as root, before the switch).
     EnvList base;
     base.emplace_back("PATH", kDefaultPath);
     if (!spec.user.empty()) {
@@ -265,19 +340,33 @@ void run_child(const ChildPlan& plan, int report_fd) {
         base.emplace_back("HOME", creds.home);
         base.emplace_back("SHELL", creds.shell);
     }
+    for (const auto& variable : directory_environment(spec)) base.push_back(variable);
     for (const auto& variable : plan.manager_env) base.push_back(variable);
     auto files = load_environment_files(spec.environment_files, &error);
     if (!files) fail(report_fd, SetupStep::EnvironmentFile, error);
     const EnvMap env = merge_environment(base, spec.environment, *files, spec.unset_environment);
 
-    // 7. Credentials, unless the command has the '+' prefix.
-    if (creds.change && !command.full_privileges) {
-        if (const SetupStep step = apply_credentials(creds, error); step != SetupStep::None) {
+    // 8. Credentials and capabilities (capabilities.h), unless the command has the '+' prefix. Ambient
+    //    capabilities outside CapabilityBoundingSet= are not raised: they would outlive the bound.
+    if (!command.full_privileges) {
+        const uint64_t ambient =
+            spec.ambient_capabilities & spec.capability_bounding_set.value_or(kAllCapabilities);
+        const bool changes_user = creds.change && creds.uid != 0;
+        if (const SetupStep step = prepare_capabilities(spec, ambient, changes_user, error);
+            step != SetupStep::None) {
             fail(report_fd, step, error);
+        }
+        if (creds.change) {
+            if (const SetupStep step = apply_credentials(creds, error); step != SetupStep::None) {
+                fail(report_fd, step, error);
+            }
+        }
+        if (ambient != 0 && (error = raise_ambient_capabilities(ambient)) != 0) {
+            fail(report_fd, SetupStep::Capabilities, error);
         }
     }
 
-    // 8. The working directory, entered as the service's user.
+    // 9. The working directory, entered as the service's user.
     std::string directory = spec.working_directory;
     bool missing_ok = false;
     if (!directory.empty() && directory[0] == '-') {
@@ -292,7 +381,7 @@ void run_child(const ChildPlan& plan, int report_fd) {
         fail(report_fd, SetupStep::NoNewPrivileges, errno);
     }
 
-    // 9. $VAR expansion (unless ':'), then execve.
+    // 10. $VAR expansion (unless ':'), then execve.
     const std::vector<std::string> args = unitfile::expand_exec_argv(command, env);
     std::vector<char*> argv;
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));

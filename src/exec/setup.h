@@ -1,7 +1,8 @@
 #pragma once
-// The set-up of one command, in the child forked for it (DESIGN §4): signals, session, stdio, umask,
-// nice, OOM score, rlimits, user and groups, environment, working directory, no-new-privileges, then
-// execve. gitvisor-exec is single-threaded, so the child may allocate, read files and look up users.
+// The set-up of one command, in the child forked for it (DESIGN §4): signals, session, stdio
+// (StandardOutput=, StandardError=), umask, nice, OOM score, rlimits, user and groups with the capability
+// sets, environment, working directory, no-new-privileges, then execve. gitvisor-exec is single-threaded,
+// so the child may allocate, read files and look up users.
 //
 // A step that fails is reported to the parent as a SetupReport through a close-on-exec pipe (so the
 // parent also learns that execve succeeded: the pipe closes without a report), and the child exits with
@@ -31,9 +32,15 @@ enum class SetupStep : int32_t {
     Chdir,
     NoNewPrivileges,
     Exec,
-    Cgroup,     // joining the unit's cgroup (gitvisor-exec itself, at start-up)
-    Namespace,  // PrivateTmp= mounts (gitvisor-exec itself, at start-up)
-    Fork,       // fork() or pipe() failed in gitvisor-exec
+    Cgroup,            // joining the unit's cgroup (gitvisor-exec itself, at start-up)
+    Namespace,         // PrivateTmp= mounts (gitvisor-exec itself, at start-up)
+    Fork,              // fork() or pipe() failed in gitvisor-exec
+    Capabilities,      // CapabilityBoundingSet=, AmbientCapabilities=
+    RuntimeDirectory,  // RuntimeDirectory= and the others (gitvisor-exec itself, before each run)
+    StateDirectory,
+    CacheDirectory,
+    LogsDirectory,
+    ConfigurationDirectory,
 };
 
 // "EXEC", "CHDIR", "ENVIRONMENT-FILE", ... ("" for None).
@@ -52,9 +59,17 @@ struct ChildPlan {
     const Command* command = nullptr;
     // The variables gitvisor-exec sets for this command (INVOCATION_ID, MAINPID, SERVICE_RESULT...).
     EnvList manager_env;
-    int stdout_fd = -1;  // write ends of the output pipes; -1: /dev/null
+    // Write ends of the output pipes; -1: StandardOutput=/StandardError= say (null, a file, or, for
+    // standard error, wherever standard output goes).
+    int stdout_fd = -1;
     int stderr_fd = -1;
+    // The mount namespace without ProtectSystem= and friends, for commands with the '+' prefix; -1: none.
+    int unprotected_mount_namespace = -1;
 };
+
+// The uid and gid the unit's commands run as (User=, Group=; gitvisor-exec's own without them). Returns
+// the failing step (USER, GROUP) with *error set, or None.
+SetupStep lookup_ids(const Spec& spec, uid_t* uid, gid_t* gid, int* error);
 
 // Runs in the forked child: never returns.
 [[noreturn]] void run_child(const ChildPlan& plan, int report_fd);

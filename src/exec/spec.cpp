@@ -1,7 +1,5 @@
 #include "exec/spec.h"
 
-#include "common/enum_names.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,8 +10,10 @@
 #include <cstring>
 #include <tuple>
 
+#include "common/enum_names.h"
 #include "common/json_reader.h"
 #include "common/unique_fd.h"
+#include "exec/capabilities.h"
 
 namespace gitvisor::exec {
 namespace {
@@ -49,6 +49,30 @@ constexpr std::array<std::pair<NotifyAccess, const char*>, 4> kNotifyAccess{{
     {NotifyAccess::Exec, "exec"},
     {NotifyAccess::All, "all"},
 }};
+
+constexpr std::array<std::pair<ProtectSystem, const char*>, 4> kProtectSystem{{
+    {ProtectSystem::No, "no"},
+    {ProtectSystem::Yes, "yes"},
+    {ProtectSystem::Full, "full"},
+    {ProtectSystem::Strict, "strict"},
+}};
+
+constexpr std::array<std::pair<ProtectHome, const char*>, 4> kProtectHome{{
+    {ProtectHome::No, "no"},
+    {ProtectHome::Yes, "yes"},
+    {ProtectHome::ReadOnly, "read-only"},
+    {ProtectHome::Tmpfs, "tmpfs"},
+}};
+
+constexpr std::array<std::pair<PreserveMode, const char*>, 3> kPreserveModes{{
+    {PreserveMode::No, "no"},
+    {PreserveMode::Yes, "yes"},
+    {PreserveMode::Restart, "restart"},
+}};
+
+// The spec's names of the directory fields, by DirectoryType.
+constexpr std::array<const char*, kDirectoryTypes> kDirectoryFields = {
+    "runtime_directory", "state_directory", "cache_directory", "logs_directory", "configuration_directory"};
 
 constexpr std::array<std::pair<int, const char*>, 16> kRlimits{{
     {RLIMIT_CPU, "CPU"},
@@ -239,6 +263,60 @@ public:
         }
     }
 
+    // Absolute paths, each optionally prefixed by '-' and '+' (ReadOnlyPaths= ...).
+    void read_paths(std::string_view key, std::vector<std::string>& out) {
+        read(key, out);
+        for (const std::string& path : out) {
+            const size_t start = path.find_first_not_of("-+");
+            if (start == std::string::npos || path[start] != '/') {
+                fail(key, "'" + path + "' is not an absolute path");
+                return;
+            }
+        }
+    }
+
+    // RuntimeDirectory= and the others: names, mode, base.
+    void read_directory(const std::string& key, ExecDirectory& out) {
+        read(key, out.names);
+        for (const std::string& name : out.names) {
+            if (name.empty() || name.front() == '/' || name == ".." || name.starts_with("../") ||
+                name.ends_with("/..") || name.find("/../") != std::string::npos) {
+                fail(key, "'" + name + "' must be a relative path without '..'");
+                return;
+            }
+        }
+        const std::string mode_key = key + "_mode";
+        if (const JsonValue* v = get(mode_key, JsonType::Number)) {
+            if (auto i = integer_in(mode_key, *v, 0, 07777)) out.mode = static_cast<mode_t>(*i);
+        }
+        const std::string base_key = key + "_base";
+        read(base_key, out.base);
+        if (out.base.empty() || out.base.front() != '/') fail(base_key, "expected an absolute path");
+    }
+
+    void read_capabilities(std::string_view key, uint64_t initial, std::optional<uint64_t>& out) {
+        std::vector<std::string> assignments;
+        read(key, assignments);
+        if (m_object.find(key) == nullptr || m_object.find(key)->is_null()) return;
+        auto set = merge_capability_assignments(assignments, initial);
+        if (!set) {
+            fail(key, set.error());
+            return;
+        }
+        out = *set;
+    }
+
+    void read_output(std::string_view key, OutputTarget& out, bool inherit_allowed) {
+        const JsonValue* v = get(key, JsonType::String);
+        if (v == nullptr) return;
+        auto target = output_target_from_string(v->as_string());
+        if (!target || (!inherit_allowed && target->kind == OutputTarget::Kind::Inherit)) {
+            fail(key, "unknown value '" + v->as_string() + "'");
+            return;
+        }
+        out = *target;
+    }
+
     void read_signal(std::string_view key, int& out) {
         if (const JsonValue* v = get(key, JsonType::Number)) {
             if (auto i = integer_in(key, *v, 1, 64)) out = static_cast<int>(*i);
@@ -256,6 +334,25 @@ const char* to_string(ServiceType type) { return name_of(type, kServiceTypes); }
 const char* to_string(RestartPolicy policy) { return name_of(policy, kRestartPolicies); }
 const char* to_string(KillMode mode) { return name_of(mode, kKillModes); }
 const char* to_string(NotifyAccess access) { return name_of(access, kNotifyAccess); }
+const char* to_string(ProtectSystem protect) { return name_of(protect, kProtectSystem); }
+const char* to_string(ProtectHome protect) { return name_of(protect, kProtectHome); }
+const char* to_string(PreserveMode mode) { return name_of(mode, kPreserveModes); }
+
+std::optional<OutputTarget> output_target_from_string(std::string_view text) {
+    using Kind = OutputTarget::Kind;
+    if (text == "journal") return OutputTarget{Kind::Journal, {}};
+    if (text == "null") return OutputTarget{Kind::Null, {}};
+    if (text == "inherit") return OutputTarget{Kind::Inherit, {}};
+    for (const auto& [prefix, kind] : {std::pair{std::string_view("file:"), Kind::File},
+                                       std::pair{std::string_view("append:"), Kind::Append},
+                                       std::pair{std::string_view("truncate:"), Kind::Truncate}}) {
+        if (!text.starts_with(prefix)) continue;
+        const std::string_view path = text.substr(prefix.size());
+        if (path.empty() || path.front() != '/') return std::nullopt;
+        return OutputTarget{kind, std::string(path)};
+    }
+    return std::nullopt;
+}
 std::optional<ServiceType> service_type_from_string(std::string_view text) {
     return value_of(text, kServiceTypes);
 }
@@ -324,8 +421,26 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read_rlimits("rlimits", spec.rlimits);
     fields.read("no_new_privileges", spec.no_new_privileges);
     fields.read("private_tmp", spec.private_tmp);
+    fields.read_enum("protect_system", spec.protect_system, kProtectSystem);
+    fields.read_enum("protect_home", spec.protect_home, kProtectHome);
+    fields.read_paths("read_only_paths", spec.read_only_paths);
+    fields.read_paths("read_write_paths", spec.read_write_paths);
+    fields.read_paths("inaccessible_paths", spec.inaccessible_paths);
+    for (size_t type = 0; type < kDirectoryTypes; ++type)
+        fields.read_directory(kDirectoryFields[type], spec.directories[type]);
+    fields.read_enum("runtime_directory_preserve", spec.runtime_directory_preserve, kPreserveModes);
+    fields.read_capabilities("capability_bounding_set", kAllCapabilities, spec.capability_bounding_set);
+    std::optional<uint64_t> ambient;
+    fields.read_capabilities("ambient_capabilities", 0, ambient);
+    spec.ambient_capabilities = ambient.value_or(0);
+    fields.read_output("standard_output", spec.standard_output, false);
+    fields.read_output("standard_error", spec.standard_error, true);
     fields.read_enum("restart", spec.restart, kRestartPolicies);
     fields.read("restart_usec", spec.restart_usec);
+    if (const JsonValue* v = fields.get("restart_steps", JsonType::Number)) {
+        if (auto i = fields.integer_in("restart_steps", *v, 0, 0xFFFFFFFF)) spec.restart_steps = *i;
+    }
+    fields.read("restart_max_delay_usec", spec.restart_max_delay_usec);
     fields.read_exit_status_set("success_exit_status", spec.success_exit_status);
     fields.read_exit_status_set("restart_prevent_exit_status", spec.restart_prevent_exit_status);
     fields.read_exit_status_set("restart_force_exit_status", spec.restart_force_exit_status);

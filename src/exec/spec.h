@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,12 @@ enum class RestartPolicy { No, OnSuccess, OnFailure, OnAbnormal, OnWatchdog, OnA
 enum class KillMode { ControlGroup, Mixed, Process, None };
 // NotifyAccess=: whose sd_notify messages count.
 enum class NotifyAccess { None, Main, Exec, All };
+// ProtectSystem=, ProtectHome= (systemd.exec(5)).
+enum class ProtectSystem { No, Yes, Full, Strict };
+enum class ProtectHome { No, Yes, ReadOnly, Tmpfs };
+// RuntimeDirectoryPreserve=: yes keeps RuntimeDirectory= after the unit ends; restart keeps it across
+// automatic restarts only.
+enum class PreserveMode { No, Yes, Restart };
 
 const char* to_string(ServiceType type);
 const char* to_string(RestartPolicy policy);
@@ -35,6 +42,9 @@ std::optional<ServiceType> service_type_from_string(std::string_view text);
 std::optional<RestartPolicy> restart_policy_from_string(std::string_view text);
 std::optional<KillMode> kill_mode_from_string(std::string_view text);
 const char* to_string(NotifyAccess access);
+const char* to_string(ProtectSystem protect);
+const char* to_string(ProtectHome protect);
+const char* to_string(PreserveMode mode);
 
 // SuccessExitStatus= and friends: exit codes and signal numbers.
 struct ExitStatusSet {
@@ -54,6 +64,25 @@ struct ResourceLimit {
 int rlimit_from_name(std::string_view name);
 
 constexpr int64_t kInfinity = -1;  // for the *_usec fields
+
+// RuntimeDirectory=, StateDirectory=, CacheDirectory=, LogsDirectory=, ConfigurationDirectory=.
+enum class DirectoryType { Runtime, State, Cache, Logs, Configuration };
+constexpr size_t kDirectoryTypes = 5;
+
+struct ExecDirectory {
+    std::string base;                // "/run", "/var/lib", ... (the spec may move it, for tests)
+    std::vector<std::string> names;  // relative paths under `base`
+    mode_t mode = 0755;
+};
+
+// Where StandardOutput=/StandardError= go. Journal is the unit's log (gitvisor-exec's pipe); Inherit
+// (StandardError= only) is wherever standard output goes.
+struct OutputTarget {
+    enum class Kind { Journal, Null, Inherit, File, Append, Truncate };
+    Kind kind = Kind::Journal;
+    std::string path;  // File, Append, Truncate
+    bool operator==(const OutputTarget&) const = default;
+};
 
 struct Spec {
     std::string unit;
@@ -83,9 +112,29 @@ struct Spec {
     std::vector<ResourceLimit> rlimits;
     bool no_new_privileges = false;
     bool private_tmp = false;
+    ProtectSystem protect_system = ProtectSystem::No;
+    ProtectHome protect_home = ProtectHome::No;
+    std::vector<std::string> read_only_paths;  // as written: "-" prefix = may be missing, "+" ignored
+    std::vector<std::string> read_write_paths;
+    std::vector<std::string> inaccessible_paths;
+    // The directories, indexed by DirectoryType, and RuntimeDirectoryPreserve=.
+    std::array<ExecDirectory, kDirectoryTypes> directories = {{{"/run", {}, 0755},
+                                                               {"/var/lib", {}, 0755},
+                                                               {"/var/cache", {}, 0755},
+                                                               {"/var/log", {}, 0755},
+                                                               {"/etc", {}, 0755}}};
+    PreserveMode runtime_directory_preserve = PreserveMode::No;
+    // CapabilityBoundingSet= (unset: left as it is) and AmbientCapabilities=, as bit masks (1 << CAP_*).
+    std::optional<uint64_t> capability_bounding_set;
+    uint64_t ambient_capabilities = 0;
+    OutputTarget standard_output;                                  // Journal
+    OutputTarget standard_error{OutputTarget::Kind::Inherit, {}};  // as standard output
 
     RestartPolicy restart = RestartPolicy::No;
     int64_t restart_usec = 100'000;  // kInfinity: the restart never comes (systemd's RestartSec=infinity)
+    // RestartSteps=, RestartMaxDelaySec= (kInfinity: no back-off): see restart_delay_usec().
+    int64_t restart_steps = 0;
+    int64_t restart_max_delay_usec = kInfinity;
     ExitStatusSet success_exit_status;
     ExitStatusSet restart_prevent_exit_status;
     ExitStatusSet restart_force_exit_status;
@@ -112,6 +161,9 @@ struct Spec {
     std::string status_file;
     std::string control_socket;
 };
+
+// "journal", "null", "inherit", "file:PATH", "append:PATH", "truncate:PATH" (PATH absolute).
+std::optional<OutputTarget> output_target_from_string(std::string_view text);
 
 // Parses the spec text. Errors: "field 'restart': unknown value 'sometimes'", "line 1, column 3: ...".
 Result<Spec> parse_spec(std::string_view json);

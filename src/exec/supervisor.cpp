@@ -129,6 +129,7 @@ int Supervisor::run() {
     }
     // The service has ended for good: write out its last words, then answer whoever asked for the stop.
     drain_outputs();
+    remove_directories();  // RuntimeDirectory=, unless RuntimeDirectoryPreserve=yes
     flush_status();
     reply_to_waiters();
     flush_clients_before_exit();
@@ -253,16 +254,23 @@ bool Supervisor::unit_processes_left() const {
 }
 
 bool Supervisor::spawn(Process& process, const Command& command, EnvList env) {
+    // A pipe to the log for each stream that goes there (StandardOutput=journal; StandardError=journal,
+    // or inherit while standard output goes to the log: its lines are still marked stderr).
+    using Kind = OutputTarget::Kind;
+    const bool stdout_logged = m_spec.standard_output.kind == Kind::Journal;
+    const bool stderr_logged = m_spec.standard_error.kind == Kind::Journal ||
+                               (m_spec.standard_error.kind == Kind::Inherit && stdout_logged);
     int out[2] = {-1, -1};
     int err[2] = {-1, -1};
-    if (::pipe2(out, O_CLOEXEC) != 0) out[0] = out[1] = -1;
-    if (::pipe2(err, O_CLOEXEC) != 0) err[0] = err[1] = -1;
+    if (stdout_logged && ::pipe2(out, O_CLOEXEC) != 0) out[0] = out[1] = -1;
+    if (stderr_logged && ::pipe2(err, O_CLOEXEC) != 0) err[0] = err[1] = -1;
     ChildPlan plan;
     plan.spec = &m_spec;
     plan.command = &command;
     plan.manager_env = std::move(env);
     plan.stdout_fd = out[1];
     plan.stderr_fd = err[1];
+    plan.unprotected_mount_namespace = m_unprotected_namespace ? m_unprotected_namespace.get() : -1;
     int error = 0;
     auto spawned = spawn_command(plan, &error);
     for (const int fd : {out[1], err[1]}) {

@@ -12,7 +12,7 @@
 //     -> final-sigterm -> final-sigkill -> dead | failed | auto-restart (-> condition again)
 // A start that fails skips ExecStop= and goes straight to stop-sigterm, as in systemd. The file is split:
 // supervisor.cpp (loop, processes, output), supervisor_states.cpp (the machine), supervisor_control.cpp
-// (the control socket and the status).
+// (the control socket and the status), supervisor_files.cpp (the unit's directories and mounts).
 
 #include <sys/epoll.h>
 #include <sys/types.h>
@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
+#include "exec/exec_directories.h"
 #include "exec/exit_policy.h"
 #include "exec/kill.h"
 #include "exec/log_output.h"
@@ -31,7 +33,6 @@
 #include "exec/setup.h"
 #include "exec/spec.h"
 #include "exec/status.h"
-#include "common/unique_fd.h"
 
 namespace gitvisor {
 class JsonValue;
@@ -51,6 +52,12 @@ public:
     // A start-up step of gitvisor-exec itself failed (cgroup, PrivateTmp=): run() then writes a failed
     // status and returns without starting anything.
     void fail_at_startup(SetupStep step, int error);
+
+    // At start-up, after open(): the unit's directories (RuntimeDirectory=...), the file-system
+    // protections (ProtectSystem=...) and PrivateTmp=, in this order (supervisor_files.cpp).
+    // `own_mount_namespace`: gitvisor-exec was started in a mount namespace of its own. On error returns
+    // the message, with *step and *error set.
+    Result<bool> set_up_file_system(bool own_mount_namespace, SetupStep* step, int* error);
 
     // A control connection made before gitvisor-exec started (`--control-fd`: the daemon's end of a
     // socket pair), served like one accepted on the control socket. Call after open().
@@ -155,6 +162,11 @@ private:
     void set_result(ServiceResult result);
     bool is_kill_phase() const;
 
+    // supervisor_files.cpp: the unit's directories before each run, and after it.
+    bool make_directories(SetupStep* step, int* error);  // false with the failing step and errno
+    void after_run_directories(bool restarting);
+    void remove_directories();
+
     // supervisor_readiness.cpp: Type=forking, the main process after the launcher exited (PIDFile=, else
     // the one process left).
     void adopt_forked_main();
@@ -226,6 +238,12 @@ private:
     int64_t m_deadline = -1;  // CLOCK_MONOTONIC µs, -1: none
     SetupStep m_startup_failure = SetupStep::None;
     int m_startup_error = 0;
+    int64_t m_up_since = -1;       // CLOCK_MONOTONIC µs when this run became active, -1: not yet
+    int64_t m_restart_series = 0;  // automatic restarts since the unit last stayed up (RestartSteps=)
+
+    ExecDirectories m_directories;
+    UniqueFd m_unprotected_namespace;  // for '+' commands, when ProtectSystem= and friends apply
+    bool m_protected = false;
 
     HealthRun m_health;
     std::vector<OutputPipe> m_outputs;

@@ -51,6 +51,7 @@ void Supervisor::start_health_check(Client& client, const JsonValue& request) {
     plan.manager_env = manager_env(true, false);
     plan.stdout_fd = pipe_fds[1];
     plan.stderr_fd = pipe_fds[1];
+    plan.unprotected_mount_namespace = m_unprotected_namespace ? m_unprotected_namespace.get() : -1;
     int error = 0;
     auto spawned = spawn_command(plan, &error);
     ::close(pipe_fds[1]);

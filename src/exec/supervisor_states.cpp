@@ -43,11 +43,23 @@ void Supervisor::begin_run() {
     m_result = ServiceResult::Success;
     m_main_exit.reset();
     m_condition_skipped = false;
+    m_up_since = -1;
     m_status.exit_code = 0;
     m_status.exit_signal = 0;
     m_status.failed_step.clear();
     m_status.error.clear();
     m_status_dirty = true;
+    // RuntimeDirectory= and the others, made (again) for every run, as systemd makes them for every
+    // command; a failure fails the run like a command that could not start.
+    SetupStep step = SetupStep::None;
+    int error = 0;
+    if (!make_directories(&step, &error)) {
+        m_status.failed_step = to_string(step);
+        m_status.error = std::strerror(error);
+        set_result(ServiceResult::Resources);
+        enter_dead();
+        return;
+    }
     enter_condition();
 }
 
@@ -137,7 +149,9 @@ void Supervisor::enter_running() {
         set_phase(Phase::Exited);  // no main pid known: the unit is left running with its processes
     } else {
         enter_stop(ServiceResult::Success);
+        return;
     }
+    if (m_up_since < 0) m_up_since = monotonic_usec();  // a reload comes back here: the first time counts
 }
 
 void Supervisor::enter_reload() {
@@ -231,8 +245,16 @@ void Supervisor::enter_dead() {
     m_status.main_pid = 0;
     const ProcessExit* main_exit = m_main_exit ? &*m_main_exit : nullptr;
     if (!m_stop_requested && !m_condition_skipped && should_restart(m_spec, m_result, main_exit)) {
+        // RestartSteps=: each restart of a series waits longer; a run that stayed up longer than the
+        // longest wait (RestartMaxDelaySec=) ends the series.
+        if (m_up_since >= 0 && m_spec.restart_max_delay_usec >= 0 &&
+            monotonic_usec() - m_up_since >= m_spec.restart_max_delay_usec) {
+            m_restart_series = 0;
+        }
+        ++m_restart_series;
+        after_run_directories(true);
         set_phase(Phase::AutoRestart);
-        set_deadline(m_spec.restart_usec);
+        set_deadline(restart_delay_usec(m_spec, m_restart_series));
         return;
     }
     enter_final(m_result == ServiceResult::Success ? Phase::Dead : Phase::Failed);

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <tuple>
 
 #include "unitfile/setting_parser.h"
 #include "unitfile/unit_loader.h"
@@ -122,9 +123,41 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
     spec.set("rlimits", rlimits);
     spec.set("no_new_privileges", value_or_default(unit, "Service", "NoNewPrivileges", false));
     spec.set("private_tmp", value_or_default(unit, "Service", "PrivateTmp", false));
+    spec.set("protect_system", value_or_default(unit, "Service", "ProtectSystem", std::string("no")));
+    spec.set("protect_home", value_or_default(unit, "Service", "ProtectHome", std::string("no")));
+    for (const auto& [field, key] :
+         std::vector<std::pair<const char*, const char*>>{{"read_only_paths", "ReadOnlyPaths"},
+                                                          {"read_write_paths", "ReadWritePaths"},
+                                                          {"inaccessible_paths", "InaccessiblePaths"}})
+        spec.set(field, strings(value_or_default(unit, "Service", key, std::vector<std::string>{})));
+    // RuntimeDirectory= and the others, with the roots systemd uses for the system manager.
+    for (const auto& [field, key, base] : std::vector<std::tuple<std::string, std::string, const char*>>{
+             {"runtime_directory", "RuntimeDirectory", "/run"},
+             {"state_directory", "StateDirectory", "/var/lib"},
+             {"cache_directory", "CacheDirectory", "/var/cache"},
+             {"logs_directory", "LogsDirectory", "/var/log"},
+             {"configuration_directory", "ConfigurationDirectory", "/etc"}}) {
+        spec.set(field, strings(value_or_default(unit, "Service", key, std::vector<std::string>{})));
+        spec.set(field + "_mode",
+                 static_cast<int>(value_or_default(unit, "Service", key + "Mode", Mode{0755}).bits));
+        spec.set(field + "_base", std::string(base));
+    }
+    spec.set("runtime_directory_preserve",
+             value_or_default(unit, "Service", "RuntimeDirectoryPreserve", std::string("no")));
+    // Each assignment as written ("~CAP_A CAP_B"); gitvisor-exec merges them as systemd does.
+    if (const auto* bounding = unit.get<std::vector<std::string>>("Service", "CapabilityBoundingSet"))
+        spec.set("capability_bounding_set", strings(*bounding));
+    if (const auto* ambient = unit.get<std::vector<std::string>>("Service", "AmbientCapabilities"))
+        spec.set("ambient_capabilities", strings(*ambient));
+    // journal, inherit (and kmsg, ignored with a warning) go to the unit's log.
+    const std::string output = value_or_default(unit, "Service", "StandardOutput", std::string("journal"));
+    spec.set("standard_output", output == "inherit" ? std::string("journal") : output);
+    spec.set("standard_error", value_or_default(unit, "Service", "StandardError", std::string("inherit")));
 
     spec.set("restart", value_or_default(unit, "Service", "Restart", std::string("no")));
     spec.set("restart_usec", usec(unit, "RestartSec", 100'000));
+    spec.set("restart_steps", value_or_default(unit, "Service", "RestartSteps", int64_t{0}));
+    spec.set("restart_max_delay_usec", usec(unit, "RestartMaxDelaySec", kInfinity));
     spec.set("success_exit_status", exit_statuses(unit, "SuccessExitStatus"));
     spec.set("restart_prevent_exit_status", exit_statuses(unit, "RestartPreventExitStatus"));
     spec.set("restart_force_exit_status", exit_statuses(unit, "RestartForceExitStatus"));

@@ -1,0 +1,58 @@
+// The settings gitvisor-exec carries out for the unit's sandbox and restarts (tests/exec/ runs them):
+// what the loader keeps of them.
+
+#include <catch2/catch.hpp>
+
+#include "test_support.h"
+#include "unitfile/setting_parser.h"
+#include "unitfile/unit_loader.h"
+
+using namespace gitvisor::unitfile;
+using namespace gitvisor::unitfile::testing;
+using Strings = std::vector<std::string>;
+
+TEST_CASE("sandbox settings load with their values and defaults", "[loader]") {
+    const LoadedUnit u = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "RestartSteps=5\n"
+        "RestartMaxDelaySec=1min\n"
+        "ProtectSystem=strict\n"
+        "ProtectHome=read-only\n"
+        "ReadWritePaths=/var/lib/app -/srv/maybe\n"
+        "InaccessiblePaths=/etc/shadow\n"
+        "RuntimeDirectory=app app/sub\n"
+        "RuntimeDirectoryMode=0750\n"
+        "RuntimeDirectoryPreserve=restart\n"
+        "CapabilityBoundingSet=~CAP_SYS_ADMIN\n"
+        "AmbientCapabilities=CAP_NET_BIND_SERVICE\n"
+        "StandardOutput=append:/var/log/app.log\n"
+        "StandardError=null\n");
+    CHECK(messages(u).empty());
+    CHECK(*u.unit.get<int64_t>("Service", "RestartSteps") == 5);
+    CHECK(u.unit.get<Duration>("Service", "RestartMaxDelaySec")->usec == 60ull * 1000000);
+    CHECK(*u.unit.get<std::string>("Service", "ProtectSystem") == "strict");
+    CHECK(*u.unit.get<std::string>("Service", "ProtectHome") == "read-only");
+    CHECK(*u.unit.get<Strings>("Service", "ReadWritePaths") == Strings{"/var/lib/app", "-/srv/maybe"});
+    CHECK(*u.unit.get<Strings>("Service", "RuntimeDirectory") == Strings{"app", "app/sub"});
+    CHECK(u.unit.get<Mode>("Service", "RuntimeDirectoryMode")->bits == 0750);
+    CHECK(*u.unit.get<std::string>("Service", "RuntimeDirectoryPreserve") == "restart");
+    CHECK(*u.unit.get<Strings>("Service", "CapabilityBoundingSet") == Strings{"~CAP_SYS_ADMIN"});
+    CHECK(*u.unit.get<std::string>("Service", "StandardOutput") == "append:/var/log/app.log");
+    CHECK(*u.unit.get<std::string>("Service", "StandardError") == "null");
+
+    const LoadedUnit plain = load("[Service]\nExecStart=/bin/true\n");
+    CHECK(value_or_default(plain.unit, "Service", "RuntimeDirectoryPreserve", std::string("?")) == "no");
+    CHECK(value_or_default(plain.unit, "Service", "RestartMaxDelaySec", Duration{0}).usec == kInfinity);
+    CHECK(value_or_default(plain.unit, "Service", "StateDirectoryMode", Mode{0}).bits == 0755);
+}
+
+TEST_CASE("RuntimeDirectoryPreserve= is a boolean or restart", "[loader]") {
+    const LoadedUnit yes = load("[Service]\nExecStart=/bin/true\nRuntimeDirectoryPreserve=on\n");
+    CHECK(messages(yes).empty());
+    CHECK(*yes.unit.get<std::string>("Service", "RuntimeDirectoryPreserve") == "yes");
+    const LoadedUnit bad = load("[Service]\nExecStart=/bin/true\nRuntimeDirectoryPreserve=always\n");
+    REQUIRE(messages(bad).size() == 1);
+    CHECK(messages(bad)[0].starts_with(
+        "test.service:3: error: invalid value 'always' for RuntimeDirectoryPreserve="));
+}
