@@ -109,6 +109,12 @@ protected:
         options.addOption(Option("stop-units-on-exit", "", "stop every unit when gitvisord exits")
                               .required(false)
                               .binding("gitvisord.stop-units-on-exit"));
+        options.addOption(Option("container", "",
+                                 "run as a container's entrypoint (implied as PID 1): reap orphans, and on SIGTERM stop "
+                                 "every unit in dependency order and exit 0 only if all stopped cleanly")
+                              .required(false)
+                              .binding("gitvisord.container"));
+        setting("shutdown-timeout", "SECONDS", "the longest a stop of every unit may take at exit (default 30)");
         options.addOption(Option("help", "h", "print this help").required(false).callback(
             Poco::Util::OptionCallback<Gitvisord>(this, &Gitvisord::help)));
     }
@@ -205,6 +211,23 @@ protected:
             return EXIT_CONFIG;
         }
 
+        const std::string container = config().getString("gitvisord.container", "no");
+        try {
+            options.container = ::getpid() == 1 || container.empty() || config().getBool("gitvisord.container", false);
+        } catch (const Poco::Exception&) {
+            std::cerr << "gitvisord: error: invalid value '" << container << "' for container (yes or no)\n";
+            return EXIT_CONFIG;
+        }
+        if (const std::string timeout = get("shutdown-timeout", "30"); !timeout.empty()) {
+            char* end = nullptr;
+            const long long seconds = std::strtoll(timeout.c_str(), &end, 10);
+            if (*end != '\0' || seconds < 1 || seconds > 86400) {
+                std::cerr << "gitvisord: error: invalid value '" << timeout << "' for shutdown-timeout (1 to 86400 s)\n";
+                return EXIT_CONFIG;
+            }
+            options.shutdown_timeout_usec = seconds * 1'000'000;
+        }
+
         configure_libgit2();
         const ServiceManagerNotifier notifier;
         gitvisor::daemon::Daemon daemon(options);
@@ -230,11 +253,12 @@ protected:
                       std::to_string(::getpid()));
         waitForTerminationRequest();
         notifier.send("STOPPING=1");
-        std::cerr << "gitvisord: exiting; units keep running"
-                  << (options.stop_units_on_exit ? " (stopping them first)" : "") << "\n";
+        const bool stopping = options.stop_units_on_exit || options.container;
+        std::cerr << (stopping ? "gitvisord: exiting after stopping every unit\n"
+                               : "gitvisord: exiting; units keep running\n");
         server.stop();
         daemon.shutdown();
-        return EXIT_OK;
+        return daemon.exit_status();
     }
 
 private:
@@ -249,7 +273,9 @@ int main(int argc, char** argv) {
     // as writes to gone clients are handled where they happen. gitvisor-exec resets its mask.
     sigset_t set;
     sigemptyset(&set);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT}) sigaddset(&set, sig);
+    // SIGCHLD: taken by the orphan reaper of container mode (gitvisor-exec processes are watched by pidfd);
+    // SIGHUP: ignored rather than fatal, as for a daemon that has nothing to reload on it.
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGCHLD, SIGHUP}) sigaddset(&set, sig);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     Gitvisord app;
     return app.run(argc, argv);

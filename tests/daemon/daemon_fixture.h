@@ -113,6 +113,25 @@ public:
         m_daemon = 0;
     }
 
+    pid_t daemon_pid() const { return m_daemon; }
+
+    void signal_daemon(int signal) const {
+        if (m_daemon > 0) kill(m_daemon, signal);
+    }
+
+    // Waits up to `seconds` for gitvisord to exit: its exit status, 128+N for a signal, -1 when it still runs.
+    int wait_daemon_exit(double seconds) {
+        if (m_daemon <= 0) return -1;
+        int status = 0;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (waitpid(m_daemon, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) return -1;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        m_daemon = 0;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
     CommandResult cli(const std::string& args) const {
         return run(shell_quote(gitvisor_binary()) + " --socket " + shell_quote((dir / "run/control.sock").string()) +
                        " " + args,

@@ -143,7 +143,7 @@ TEST_CASE("a unit whose program does not exist fails the deploy with the step an
     REQUIRE(errors->size() == 1);
     CHECK(errors->getObject(0)->getValue<std::string>("file") == "missing.service");
     CHECK(errors->getObject(0)->getValue<std::string>("message") ==
-          "missing.service: failed to start: exit-code at step EXEC: No such file or directory");
+          "failed to start: exit-code at step EXEC: No such file or directory");
 
     CHECK(f.state("missing") == "failed/failed");
     const CommandResult status = f.cli("status missing");

@@ -137,7 +137,8 @@ TEST_CASE("with AutoRollback a deploy of a unit that exits at once is rolled bac
     REQUIRE(errors->size() == 1);
     // Caught by the start itself or by the gate's MinReadySec=, whichever sees it first.
     const std::string why = errors->getObject(0)->getValue<std::string>("message");
-    CHECK((why == "web.service: failed to start: exit-code" || why == "web.service: exited: result exit-code"));
+    CHECK((why == "failed to start: exit-code" || why == "exited: result exit-code"));
+    CHECK(errors->getObject(0)->getValue<std::string>("file") == "web.service");
 
     // A new commit on the branch, with the good tree, deployed with trigger auto-rollback.
     REQUIRE(eventually([&] { return f.tip() != bad && result_of(f, f.tip()) == "applied"; }, 30));

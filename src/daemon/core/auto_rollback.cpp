@@ -78,7 +78,11 @@ std::string Daemon::auto_rollback(const DeploymentRecord& failed) {
     }
     const std::string target = healthy->commit;
     const std::string target_subject = healthy->subject;
-    std::string first_error = failed.errors.empty() ? std::string("its units did not come up") : failed.errors.front().message;
+    std::string first_error = "its units did not come up";
+    if (!failed.errors.empty()) {
+        const DeploymentError& e = failed.errors.front();
+        first_error = e.file.empty() ? e.message : e.file + ": " + e.message;
+    }
     const std::string reason = "deploy " + std::to_string(failed.id) + " failed: " + first_error;
     if (!remote_mode()) {
         // A newer commit on the branch (a fix pushed while the gate waited) is deployed next instead: a

@@ -67,6 +67,7 @@ Result<bool> Daemon::start() {
     std::cerr << "gitvisord: " << describe_isolation() << "\n";
 
     start_health();
+    if (m_options.container) m_reaper = std::thread([this] { reap_orphans_loop(); });
     adopt_running_units();
     if (Result<bool> http = start_http(); !http) return http;
     m_deploy_thread = std::thread([this] { deploy_loop(); });
@@ -106,10 +107,13 @@ void Daemon::shutdown() {
     m_queue_changed.notify_all();
     if (m_deploy_thread.joinable()) m_deploy_thread.join();
     stop_health();
-    if (m_supervisor && m_options.stop_units_on_exit) {
+    if (m_supervisor && (m_options.stop_units_on_exit || m_options.container)) {
         m_supervisor->interrupt(false);
-        for (const std::string& unit : m_supervisor->running_units()) (void)stop_unit(unit, false);
+        const int stopped = stop_all_units(m_options.shutdown_timeout_usec);
+        std::lock_guard lock(m_health_mutex);
+        if (m_exit_status == 0) m_exit_status = stopped;
     }
+    if (m_reaper.joinable()) m_reaper.join();
     m_supervisor.reset();
 }
 
@@ -210,11 +214,17 @@ void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, b
         if (!status.error.empty()) e.message += " failed at step " + status.failed_step + ": " + status.error;
         record_event(e);
     }
-    // Entering `failed`: its OnFailure= units start (between deploys and requests, not on this thread).
+    // Entering `failed`: its OnFailure= units start (between deploys and requests, not on this thread); a
+    // critical unit ends gitvisord.
     if (state_changed && status.state == "failed") {
-        std::lock_guard health_lock(m_health_mutex);
-        m_follow_ups.push_back({FollowUp::Kind::OnFailure, unit, "result " + result});
-        m_health_wake.notify_all();
+        std::optional<int> critical;
+        {
+            std::lock_guard health_lock(m_health_mutex);
+            m_follow_ups.push_back({FollowUp::Kind::OnFailure, unit, "result " + result});
+            m_health_wake.notify_all();
+            if (const auto it = m_critical_units.find(unit); it != m_critical_units.end()) critical = it->second;
+        }
+        if (critical && !m_shutting_down) on_critical_failure(unit, *critical);
     }
 }
 

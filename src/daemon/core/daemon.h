@@ -47,6 +47,10 @@ struct DaemonOptions {
     std::string exec_binary;  // gitvisor-exec
     std::string cgroup_parent = "gitvisor";  // the cgroup folder for units, under gitvisord's own cgroup
     bool stop_units_on_exit = false;
+    // A container's entrypoint (--container, or PID 1): units stop in order when gitvisord exits, within
+    // shutdown_timeout_usec, and orphans are reaped.
+    bool container = false;
+    int64_t shutdown_timeout_usec = 30'000'000;
     LogDefaults log;  // rotation of units' logs, unless their [X-Gitvisor] section says otherwise
     // Remote mode (DESIGN §3): the branch of `remote` is fetched into <state-dir>/mirror every
     // `fetch_interval_sec` and on `gitvisor sync`, and deployed from there; paths.repo is then the mirror.
@@ -104,6 +108,9 @@ public:
                                           const std::string& note = "");
 
     std::string describe_isolation() const;  // for the start-up log and `status`
+    // gitvisord's exit status after shutdown(): 0, or 1 when a unit did not stop cleanly in time, or a
+    // critical unit's (3, or its FailureActionExitStatus=).
+    int exit_status();
 
     // For GET /metrics and GET /v1/units/NAME/ready (http.cpp).
     MetricsSnapshot metrics_snapshot();
@@ -129,6 +136,17 @@ private:
     Result<bool> stop_unit(const std::string& name, bool drain = true);
     void drain(const std::string& name);
     void adopt_running_units();
+
+    // Container mode and ordered stops (container.cpp).
+    std::vector<std::vector<std::string>> stop_waves_of(const std::vector<std::string>& units);
+    int stop_all_units(int64_t timeout_usec);
+    int64_t timeout_usec_of(const std::string& unit, const char* key, uint64_t fallback);
+    void on_critical_failure(const std::string& unit, int status);
+    void reap_orphans_loop();
+    std::thread m_reaper;
+    std::string m_critical_failure;           // under m_health_mutex
+    int m_exit_status = 0;                    // under m_health_mutex
+    std::map<std::string, int> m_critical_units;  // unit -> exit status when it fails for good; m_health_mutex
 
     // Health (health.cpp, DESIGN §4): checks of active units, restarts of unhealthy ones, the deploy gate.
     void start_health();

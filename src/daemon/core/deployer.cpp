@@ -396,11 +396,16 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     // A failed deploy says why in its errors too, as a rejected one does (the unit's file, no line).
     for (const auto& [unit, why] : failures) {
         const Unit* u = find_loaded(unit);
-        deployment.errors.push_back({u ? u->file : unit, 0, unit + ": " + why});
+        // The file names the unit; without one (it is gone from the commit) the message does.
+        deployment.errors.push_back({u ? u->file : "", 0, u ? why : unit + ": " + why});
     }
     deployment.result = failures.empty() ? "applied" : "failed";
+    // gitvisord is exiting: the gate was cut short, so the outcome is unknown; the next gitvisord deploys the
+    // commit again (it is not recorded as applied).
+    const bool interrupted = m_shutting_down;
+    if (interrupted) deployment.result = "interrupted";
     // An automatic rollback is not rolled back again: that would go round in circles.
-    if (!failures.empty() && settings.auto_rollback && request.trigger != "auto-rollback") {
+    if (!interrupted && !failures.empty() && settings.auto_rollback && request.trigger != "auto-rollback") {
         if (std::string note = auto_rollback(deployment); !note.empty()) {
             deployment.result = "rolled-back";
             deployment.note = deployment.note.empty() ? note : deployment.note + "; " + note;
@@ -408,7 +413,7 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     }
     deployment.finished_usec = realtime_usec();
     (void)m_store->update_deployment(deployment);
-    (void)m_store->set_applied_commit(commit);
+    if (!interrupted) (void)m_store->set_applied_commit(commit);
     std::cerr << "gitvisord: " << deployment.result << " " << commit.substr(0, 7) << " (" << plan.steps.size()
               << " action(s))\n";
     std::string outcome = deployment.result + " " + what + "; " + std::to_string(plan.steps.size()) + " action(s) in " +

@@ -216,7 +216,17 @@ void Daemon::set_health_spec(const std::string& unit, const unitfile::Unit* load
     if (loaded == nullptr) {
         m_health_specs.erase(unit);
         m_drain_specs.erase(unit);
+        m_critical_units.erase(unit);
         return;
+    }
+    // Critical=yes or FailureAction=exit/exit-force: the status gitvisord exits with when it fails for good.
+    const bool* critical = loaded->get<bool>("X-Gitvisor", "Critical");
+    const std::string* action = loaded->get<std::string>("Unit", "FailureAction");
+    if ((critical && *critical) || (action && (*action == "exit" || *action == "exit-force"))) {
+        const int64_t* status = loaded->get<int64_t>("Unit", "FailureActionExitStatus");
+        m_critical_units[unit] = status ? static_cast<int>(*status) : 3;
+    } else {
+        m_critical_units.erase(unit);
     }
     DrainSpec drain;
     if (const auto* ports = loaded->get<std::vector<std::string>>("X-Gitvisor", "DrainPorts"))

@@ -470,6 +470,13 @@ pid_t Supervisor::main_host_pid(const std::string& unit) {
     return host_pid_of(exec, main);
 }
 
+bool Supervisor::is_exec_pid(pid_t pid) {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [unit, process] : m_units)
+        if (process.exec_pid == pid) return true;
+    return false;
+}
+
 std::vector<std::string> Supervisor::running_units() {
     std::lock_guard lock(m_mutex);
     std::vector<std::string> out;

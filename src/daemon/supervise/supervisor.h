@@ -80,6 +80,7 @@ public:
     bool running(const std::string& unit);
     std::optional<ExecStatus> status(const std::string& unit);
     pid_t exec_pid(const std::string& unit);
+    bool is_exec_pid(pid_t pid);  // the gitvisor-exec of some unit
     pid_t main_host_pid(const std::string& unit);  // 0 when none
     std::vector<std::string> running_units();
 
