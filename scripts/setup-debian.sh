@@ -10,6 +10,8 @@ packages=(
   python3                    # example units and integration tests
   curl                       # HTTP endpoint tests
   prometheus                 # promtool: /metrics is checked with `promtool check metrics`
+  groff-base man-db          # the man pages are checked for warnings
+  util-linux                 # unshare: gitvisord as PID 1 of a namespace (container mode)
 )
 
 missing=()
