@@ -27,16 +27,20 @@ trap cleanup EXIT
 trap 'exit 0' INT TERM
 
 "$gitvisor" init "$demo/units"
-cp examples/units/*.service "$demo/units/"
+cp -a examples/units/. "$demo/units/"  # the units, the greeter@ instance symlinks and gitvisor.ini
+# A committer for this repository, so that the commits suggested below work on a machine where git has none.
+git -C "$demo/units" config user.name gitvisor-demo
+git -C "$demo/units" config user.email demo@gitvisor.invalid
 git -C "$demo/units" add -A
-git -C "$demo/units" -c user.name=gitvisor-demo -c user.email=demo@gitvisor.invalid commit -qm "Add the example units"
+git -C "$demo/units" commit -qm "Add the example units"
 
 "$bin/daemon/gitvisord" --repo "$demo/units" --state-dir "$demo/state" --run-dir "$demo/run" \
     --exec-path "$bin/exec/gitvisor-exec" --cgroup-parent "$cgroup_parent" --foreground --stop-units-on-exit \
     2>"$demo/gitvisord.log" &
 daemon_pid=$!
-for _ in $(seq 100); do
-    "$gitvisor" --socket "$socket" status web >/dev/null 2>&1 && break
+# Until the first deploy is over: every unit started, and web has passed its health check.
+for _ in $(seq 300); do
+    "$gitvisor" --socket "$socket" history -n 1 2>/dev/null | grep -q '^#[0-9]* [0-9a-f]* applied ' && break
     sleep 0.1
 done
 echo "== gitvisor status web"

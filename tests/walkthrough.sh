@@ -81,7 +81,7 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
-trap 'echo "FAIL: interrupted (or over the time limit of 500 s)"; exit 1' INT TERM HUP
+trap '{ set +v; } 2>/dev/null; echo "FAIL: interrupted (or over the time limit of 500 s)"; exit 1' INT TERM HUP
 # ctest kills a test that overruns its TIMEOUT with SIGKILL, which leaves no chance to clean up: give up
 # earlier, stopping what this shell started (gitvisord stops the units).
 (
@@ -190,7 +190,7 @@ check_step_5() {
 # 3. Each step in this shell, as typed: set -e stops at the first command that fails.
 for i in $(seq "$kSteps"); do
     echo "=== README walk-through, step $i"
-    trap 'fail "step $i of the README walk-through failed at: $BASH_COMMAND"' ERR
+    trap '{ set +v; } 2>/dev/null; fail "step $i of the README walk-through failed at: $BASH_COMMAND"' ERR
     set -e -v
     # shellcheck disable=SC1090
     source "$work/step-$i.sh"

@@ -74,7 +74,9 @@ bool is_unit_or_dropin(const fs::path& p) {
 }
 
 // Collects unit files and drop-ins from files and folders named on the command line.
-bool collect_paths(const std::vector<std::string>& paths, std::vector<TreeFile>& files, std::ostream& err) {
+// `settings_file`: set to the gitvisor.ini of a folder named (the last one that has one).
+bool collect_paths(const std::vector<std::string>& paths, std::vector<TreeFile>& files, std::ostream& err,
+                   std::string* settings_file = nullptr) {
     bool ok = true;
     for (const std::string& arg : paths) {
         std::error_code ec;
@@ -96,6 +98,11 @@ bool collect_paths(const std::vector<std::string>& paths, std::vector<TreeFile>&
             }
             std::sort(found.begin(), found.end());
             for (const fs::path& p : found) ok = add_file(p, p.string(), files, err) && ok;
+            // The folder's gitvisor.ini: the repository settings its units would deploy with.
+            if (const fs::path ini = root / kRepoSettingsFile; fs::is_regular_file(ini, ec)) {
+                ok = add_file(ini, ini.string(), files, err) && ok;
+                if (settings_file) *settings_file = ini.string();
+            }
             continue;
         }
         ok = add_file(root, arg, files, err) && ok;
@@ -230,7 +237,7 @@ int run_verify(const std::vector<std::string>& args, std::ostream& out, std::ost
 
     set_options.repository_checks = false;
     const std::vector<std::string> paths = options->print ? std::vector<std::string>{*options->print} : options->paths;
-    if (!collect_paths(paths, files, err)) return kExitFailure;
+    if (!collect_paths(paths, files, err, &set_options.settings_file)) return kExitFailure;
     UnitSet set = load_unit_set(files, set_options);
     if (!options->print) return summarise(set, options->json, out, err);
 

@@ -63,7 +63,7 @@ private:
 
     void index() {
         for (const TreeFile& f : m_files) {
-            if (f.path == kRepoSettingsFile && !f.is_symlink) {
+            if (f.path == m_options.settings_file && !f.is_symlink) {
                 m_set.settings = parse_repo_settings(f.text, f.path, m_set.diagnostics);
             } else if (is_dropin(f)) {
                 m_dropins[base_name(dir_name(f.path))].push_back(&f);

@@ -70,6 +70,9 @@ struct UnitSetOptions {
     bool repository_checks = true;
     // With a cache, each LoadedUnit's spec_hash is filled as well.
     UnitCache* cache = nullptr;
+    // The path (as in TreeFile::path) of the repository's settings: gitvisor.ini at the root of a commit,
+    // or beside the units of a folder given to `gitvisor verify`.
+    std::string settings_file = kRepoSettingsFile;
 };
 
 struct UnitSet {

@@ -148,7 +148,16 @@ TEST_CASE("the shipped examples verify cleanly", "[cli]") {
     const CommandResult r = verify("examples/units", GITVISOR_SOURCE_DIR);
     CHECK(r.exit_code == 0);
     CHECK(r.out.empty());
-    CHECK(r.err == "gitvisor: 3 unit(s) checked, 0 error(s), 0 warning(s)\n");
+    CHECK(r.err == "gitvisor: 7 unit(s) checked, 0 error(s), 0 warning(s)\n");
+}
+
+TEST_CASE("a folder's gitvisor.ini is checked with its units", "[cli]") {
+    TempDir dir;
+    dir.write("web.service", "[Service]\nExecStart=/bin/true\n");
+    dir.write("gitvisor.ini", "[Deploy]\nAutoRollback=maybe\n");
+    const CommandResult r = verify(".", dir.path());
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("gitvisor.ini:2: error: invalid value 'maybe' for AutoRollback= in [Deploy]") != std::string::npos);
 }
 
 TEST_CASE("verify --staged checks what the next commit would record (pre-commit hook)", "[cli][git]") {
