@@ -31,17 +31,17 @@ bool wanted(std::string_view path) {
 
 // Adds one blob of the tree (or index) when it is a file gitvisor reads.
 bool add_blob(git_repository* repo, std::string path, git_filemode_t mode, const git_oid* id,
-              std::vector<unitfile::TreeFile>& files, std::string& error, BlobCache* cache = nullptr,
-              BlobCache* used = nullptr) {
+              std::vector<unitfile::TreeFile>& files, std::string& error, BlobCache* cache = nullptr) {
     if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE && mode != GIT_FILEMODE_LINK) return true;
     if (!wanted(path)) return true;
     const std::string key(reinterpret_cast<const char*>(id->id), GIT_OID_RAWSZ);
     std::string content;
-    const std::string* cached = nullptr;
+    BlobCache::Blob* cached = nullptr;
     if (cache)
         if (auto hit = cache->blobs.find(key); hit != cache->blobs.end()) cached = &hit->second;
     if (cached) {
-        content = *cached;
+        content = cached->content;
+        cached->read = cache->reads;
     } else {
         git_blob* raw = nullptr;
         if (git_blob_lookup(&raw, repo, id) != 0) {
@@ -52,7 +52,7 @@ bool add_blob(git_repository* repo, std::string path, git_filemode_t mode, const
         content.assign(static_cast<const char*>(git_blob_rawcontent(blob.get())),
                        static_cast<size_t>(git_blob_rawsize(blob.get())));
     }
-    if (used) used->blobs.emplace(key, content);
+    if (cache && !cached) cache->blobs.emplace(key, BlobCache::Blob{content, cache->reads});
     unitfile::TreeFile file;
     file.path = std::move(path);
     file.blob_id = key;
@@ -71,14 +71,13 @@ struct WalkState {
     std::vector<unitfile::TreeFile>* files;
     std::string error;
     BlobCache* cache = nullptr;
-    BlobCache used;  // the blobs of this commit, the cache's next content
 };
 
 int collect(const char* root, const git_tree_entry* entry, void* payload) {
     auto* state = static_cast<WalkState*>(payload);
     const bool ok = add_blob(state->repo, std::string(root) + git_tree_entry_name(entry),
                              git_tree_entry_filemode(entry), git_tree_entry_id(entry), *state->files, state->error,
-                             state->cache, state->cache ? &state->used : nullptr);
+                             state->cache);
     return ok ? 0 : -1;
 }
 
@@ -122,10 +121,13 @@ Result<CommitTree> read_commit_tree(const std::string& repo_path, const std::str
     if (const char* summary = git_commit_summary(commit.get())) out.subject = summary;
     if (const git_signature* author = git_commit_author(commit.get()))
         out.author = std::string(author->name ? author->name : "") + " <" + (author->email ? author->email : "") + ">";
-    WalkState state{repo.get(), &out.files, {}, cache, {}};
+    if (cache) ++cache->reads;
+    out.files.reserve(cache ? cache->blobs.size() : 0);
+    WalkState state{repo.get(), &out.files, {}, cache};
     if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, collect, &state) != 0)
         return Result<CommitTree>::fail(state.error.empty() ? "cannot walk the tree: " + last_error() : state.error);
-    if (cache) cache->blobs.swap(state.used.blobs);
+    // The cache keeps just this commit's blobs: what the next commit most likely shares.
+    if (cache) std::erase_if(cache->blobs, [&](const auto& entry) { return entry.second.read != cache->reads; });
     return Result<CommitTree>::ok(std::move(out));
 }
 

@@ -21,7 +21,12 @@ struct CommitTree {
 // Blob contents by id, for a long-lived reader (gitvisord): reading a commit that changes one file of 10,000
 // reads one blob. After each read it holds just the blobs of that commit. Not thread-safe.
 struct BlobCache {
-    std::unordered_map<std::string, std::string> blobs;  // raw 20-byte id -> content
+    struct Blob {
+        std::string content;
+        uint64_t read = 0;  // the last read_commit_tree() that used it
+    };
+    std::unordered_map<std::string, Blob> blobs;  // raw 20-byte id -> content
+    uint64_t reads = 0;
 };
 
 // Opens the repository at `repo_path` (bare or not) and reads `revision` (anything libgit2's revparse

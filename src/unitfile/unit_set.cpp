@@ -43,7 +43,15 @@ public:
             }
         }
         index();
-        for (const auto& [name, files] : m_by_name) load_name(name, files);
+        // By name; a name several files give is loaded (and reported) once.
+        std::vector<const TreeFile*> group;
+        for (size_t i = 0; i < m_by_name.size();) {
+            group.clear();
+            size_t j = i;
+            for (; j < m_by_name.size() && m_by_name[j].name == m_by_name[i].name; ++j) group.push_back(m_by_name[j].file);
+            load_name(m_by_name[i].name, group);
+            i = j;
+        }
         if (m_options.repository_checks) {
             check_dependencies();
             check_cycles();
@@ -68,9 +76,12 @@ private:
             } else if (is_dropin(f)) {
                 m_dropins[base_name(dir_name(f.path))].push_back(&f);
             } else if (f.path.ends_with(".service") && !base_name(dir_name(f.path)).ends_with(".d")) {
-                m_by_name[base_name(f.path)].push_back(&f);
+                m_by_name.push_back({base_name(f.path), &f});
             }
         }
+        // A sorted list rather than a map: a 10,000-unit tree is indexed on every deploy.
+        std::stable_sort(m_by_name.begin(), m_by_name.end(),
+                         [](const Named& a, const Named& b) { return a.name < b.name; });
     }
 
     std::vector<UnitFileText> dropins_for(const std::string& unit_name) {
@@ -88,9 +99,12 @@ private:
     }
 
     const TreeFile* template_file(const std::string& template_name) {
-        auto it = m_by_name.find(template_name);
-        if (it == m_by_name.end() || it->second.size() != 1 || it->second.front()->is_symlink) return nullptr;
-        return it->second.front();
+        const auto first = std::lower_bound(m_by_name.begin(), m_by_name.end(), template_name,
+                                            [](const Named& a, const std::string& name) { return a.name < name; });
+        if (first == m_by_name.end() || first->name != template_name) return nullptr;
+        const auto next = first + 1;
+        if ((next != m_by_name.end() && next->name == template_name) || first->file->is_symlink) return nullptr;
+        return first->file;
     }
 
     void load_name(const std::string& name, const std::vector<const TreeFile*>& files) {
@@ -149,9 +163,20 @@ private:
         };
         UnitList::Shared loaded;
         if (m_options.cache) {
-            std::string key = name + '\0' + f.path + '\0' + load_name + '\0' + source->path + '\0' +
-                              (source->blob_id.empty() ? source->text : source->blob_id);
-            for (const UnitFileText& d : dropins) key += '\0' + d.path + '\0' + d.text;
+            const std::string& content = source->blob_id.empty() ? source->text : source->blob_id;
+            std::string key;
+            key.reserve(name.size() + f.path.size() + load_name.size() + source->path.size() + content.size() + 4);
+            for (const std::string* part : {&name, &f.path, &load_name, &source->path}) {
+                key += *part;
+                key += '\0';
+            }
+            key += content;
+            for (const UnitFileText& d : dropins) {
+                key += '\0';
+                key += d.path;
+                key += '\0';
+                key += d.text;
+            }
             // The cache's entry moves to its next content as it is; the set shares it.
             auto node = m_options.cache->units.extract(key);
             if (node.empty()) {
@@ -186,10 +211,23 @@ private:
         return std::find(m_set.masked.begin(), m_set.masked.end(), name) != m_set.masked.end();
     }
 
+    // The unit's [Unit] settings (one look-up per unit, not one per key: 10,000-unit trees are checked often).
+    static const std::map<std::string, Setting>* unit_section(const LoadedUnit& u) {
+        const auto it = u.unit.sections.find("Unit");
+        return it == u.unit.sections.end() ? nullptr : &it->second;
+    }
+    static const Setting* in(const std::map<std::string, Setting>* section, const char* key) {
+        if (!section) return nullptr;
+        const auto it = section->find(key);
+        return it == section->end() ? nullptr : &it->second;
+    }
+
     void check_dependencies() {
         for (const LoadedUnit& u : m_set.units) {
+            const auto* section = unit_section(u);
+            if (!section) continue;
             for (const char* key : {"Requires", "BindsTo", "Requisite"}) {
-                const Setting* s = u.unit.find("Unit", key);
+                const Setting* s = in(section, key);
                 if (!s) continue;
                 for (const std::string& dep : std::get<std::vector<std::string>>(s->value)) {
                     if (!dep.ends_with(".service")) {
@@ -212,13 +250,15 @@ private:
         for (const LoadedUnit& u : m_set.units) {
             // A unit without ordering edges cannot be in a cycle: only units with edges become nodes.
             const std::string& name = u.unit.name;
-            if (const Setting* s = u.unit.find("Unit", "After"))
+            const auto* section = unit_section(u);
+            if (!section) continue;
+            if (const Setting* s = in(section, "After"))
                 for (const std::string& dep : std::get<std::vector<std::string>>(s->value))
                     if (find_unit(dep)) {
                         before[dep].insert(name);
                         why.try_emplace({dep, name}, s);
                     }
-            if (const Setting* s = u.unit.find("Unit", "Before"))
+            if (const Setting* s = in(section, "Before"))
                 for (const std::string& dep : std::get<std::vector<std::string>>(s->value))
                     if (find_unit(dep)) {
                         before[name].insert(dep);
@@ -266,7 +306,11 @@ private:
     const UnitSetOptions& m_options;
     std::unordered_map<std::string, UnitList::Shared> m_used;  // the cache's next content
     std::unordered_map<std::string, const LoadedUnit*> m_by_unit_name;  // the units of m_set, for look-ups
-    std::map<std::string, std::vector<const TreeFile*>> m_by_name;
+    struct Named {
+        std::string name;
+        const TreeFile* file;
+    };
+    std::vector<Named> m_by_name;  // unit files by name (then tree order)
     DropinIndex m_dropins;
     UnitSet m_set;
 };
