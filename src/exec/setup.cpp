@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -319,10 +320,17 @@ void run_child(const ChildPlan& plan, int report_fd) {
         ::close(fd);
     }
     for (const ResourceLimit& limit : spec.rlimits) {
-        const rlimit value{limit.soft, limit.hard};
-        if (::setrlimit(limit.resource, &value) != 0) {
-            fail(report_fd, SetupStep::Rlimit, errno);
+        rlimit value{limit.soft, limit.hard};
+        if (::setrlimit(limit.resource, &value) == 0) continue;
+        // As systemd (setrlimit_closest): a hard limit that cannot be raised (no CAP_SYS_RESOURCE) is kept,
+        // and the request is lowered to it rather than failing the start.
+        rlimit current{};
+        if (errno == EPERM && ::getrlimit(limit.resource, &current) == 0) {
+            value.rlim_max = std::min(value.rlim_max, current.rlim_max);
+            value.rlim_cur = std::min(value.rlim_cur, value.rlim_max);
+            if (::setrlimit(limit.resource, &value) == 0) continue;
         }
+        fail(report_fd, SetupStep::Rlimit, errno);
     }
 
     // 6. Who it runs as, looked up now so that a change to /etc/passwd applies at the next start.

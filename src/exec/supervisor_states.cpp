@@ -241,6 +241,9 @@ void Supervisor::enter_stop_post() {
 void Supervisor::enter_dead() {
     clear_deadline();
     abandon_control();
+    // PIDFile=: the service manager removes it once the service has ended (systemd.service(5)), so that a
+    // stale pid never names the next start's process.
+    if (!m_spec.pid_file.empty()) (void)::unlink(m_spec.pid_file.c_str());
     m_main = Process{};
     m_status.main_pid = 0;
     const ProcessExit* main_exit = m_main_exit ? &*m_main_exit : nullptr;

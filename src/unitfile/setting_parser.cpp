@@ -107,6 +107,8 @@ public:
 
 private:
     ParsedSetting parse_empty() {
+        // CapabilityBoundingSet= (empty) is the empty set, not the default (all): an entry that clears.
+        if (m_d.type == ValueType::Capabilities) return ok(std::vector<std::string>{""});
         if (m_d.list == ListMode::Append) return of_kind(Kind::Reset);
         if (m_d.list == ListMode::AppendNoReset) {
             ParsedSetting p = of_kind(Kind::Ignore);

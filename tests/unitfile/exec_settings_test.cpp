@@ -56,3 +56,21 @@ TEST_CASE("RuntimeDirectoryPreserve= is a boolean or restart", "[loader]") {
     CHECK(messages(bad)[0].starts_with(
         "test.service:3: error: invalid value 'always' for RuntimeDirectoryPreserve="));
 }
+
+TEST_CASE("an empty CapabilityBoundingSet= is the empty set, and the old *Directories= names are aliases",
+          "[loader]") {
+    const LoadedUnit u = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "CapabilityBoundingSet=\n"
+        "ReadWriteDirectories=/etc/app\n"
+        "ReadWritePaths=/var/app\n"
+        "ReadOnlyDirectories=/srv\n"
+        "InaccessibleDirectories=/secret\n");
+    CHECK(messages(u).empty());
+    CHECK(*u.unit.get<std::vector<std::string>>("Service", "CapabilityBoundingSet") == std::vector<std::string>{""});
+    CHECK(*u.unit.get<std::vector<std::string>>("Service", "ReadWritePaths") ==
+          std::vector<std::string>{"/etc/app", "/var/app"});
+    CHECK(*u.unit.get<std::vector<std::string>>("Service", "ReadOnlyPaths") == std::vector<std::string>{"/srv"});
+    CHECK(*u.unit.get<std::vector<std::string>>("Service", "InaccessiblePaths") == std::vector<std::string>{"/secret"});
+}
