@@ -4,8 +4,13 @@
 // runtime ones emptied or removed after it), and, once at start-up, ProtectSystem=, ProtectHome=,
 // ReadOnlyPaths=, ReadWritePaths=, InaccessiblePaths= (protect.h) and PrivateTmp=.
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include "exec/protect.h"
 #include "exec/startup.h"
@@ -49,8 +54,26 @@ Result<bool> Supervisor::set_up_file_system(bool own_mount_namespace, SetupStep*
 
     // 3. PrivateTmp=, last, so that the protections leave the private /tmp writable.
     if (m_spec.private_tmp) {
+        // A notify socket under /tmp or /var/tmp (a run folder there) would be hidden by the private /tmp:
+        // its inode is bound again at the same path inside, where the service looks for it.
+        const std::string& notify = m_spec.notify_socket;
+        UniqueFd notify_inode;
+        if (m_notify_fd && (notify.starts_with("/tmp/") || notify.starts_with("/var/tmp/")))
+            notify_inode.reset(::open(notify.c_str(), O_PATH | O_CLOEXEC));
         if (auto mounted = mount_private_tmp(own_mount_namespace, error); !mounted)
             return fail(SetupStep::Namespace, mounted.error());
+        if (notify_inode) {
+            std::error_code ec;
+            std::filesystem::create_directories(std::filesystem::path(notify).parent_path(), ec);
+            const int placeholder = ::open(notify.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+            if (placeholder >= 0) ::close(placeholder);
+            const std::string source = "/proc/self/fd/" + std::to_string(notify_inode.get());
+            if (ec || placeholder < 0 || ::mount(source.c_str(), notify.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+                *error = ec ? ec.value() : errno;
+                return fail(SetupStep::Namespace, "cannot keep the notify socket '" + notify +
+                                                      "' inside the private /tmp: " + std::strerror(*error));
+            }
+        }
     }
     return Result<bool>::ok(true);
 }

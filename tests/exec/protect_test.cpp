@@ -321,3 +321,20 @@ TEST_CASE("protect: sd_notify reaches gitvisor-exec from a strict unit") {
     CHECK(exec.wait_state("active/running"));
     CHECK(exec.request(R"({"op":"stop"})") == R"({"ok":true})");
 }
+
+TEST_CASE("protect: PrivateTmp= keeps a notify socket that lies under /tmp reachable") {
+    EXEC_TEST_SKIP_UNLESS_ROOT("mounts");
+    TempDir dir;  // under /tmp: the private /tmp would hide the socket
+    SpecBuilder spec;
+    spec.set("type", "\"notify\"")
+        .set("notify_socket", gitvisor::json_quote(dir.file("run/notify")))
+        .set("private_tmp", "true")
+        .start(command({"/usr/bin/python3", "-c",
+                        "import os, socket, time\n"
+                        "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+                        "s.sendto(b'READY=1', os.environ['NOTIFY_SOCKET'])\n"
+                        "time.sleep(60)\n"}));
+    ExecProcess exec(dir, spec, Mode::Namespace);
+    CHECK(exec.wait_state("active/running"));
+    CHECK(exec.request(R"({"op":"stop"})") == R"({"ok":true})");
+}
