@@ -12,6 +12,7 @@ packages=(
   prometheus                 # promtool: /metrics is checked with `promtool check metrics`
   groff-base man-db          # the man pages are checked for warnings
   util-linux                 # unshare: gitvisord as PID 1 of a namespace (container mode)
+  openssh-server openssh-client  # sshd and ssh-keygen: fetching over ssh:// from a private sshd
 )
 
 missing=()
@@ -42,3 +43,13 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"
+
+# Packages installed here for the tests only (promtool, sshd for ssh:// fetch tests) do not leave their
+# services enabled on a developer's machine.
+for pair in prometheus:prometheus openssh-server:ssh; do
+  package=${pair%%:*}
+  service=${pair#*:}
+  if [[ " ${missing[*]} " == *" $package "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now --quiet "$service.service" 2>/dev/null || true
+  fi
+done

@@ -2,6 +2,7 @@
 // from /etc/gitvisor/gitvisord.ini (every setting is also a flag). Stopping gitvisord leaves every unit
 // running (their gitvisor-exec outlive it) unless --stop-units-on-exit.
 
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -227,6 +228,12 @@ protected:
             }
             options.shutdown_timeout_usec = seconds * 1'000'000;
         }
+
+        // libgit2 checks ssh:// host keys against $HOME/.ssh/known_hosts, and a service manager sets HOME only
+        // for units with User=: without it every ssh:// fetch would fail. The account's home, as ssh does.
+        if (std::getenv("HOME") == nullptr)
+            if (const passwd* account = ::getpwuid(::getuid()); account && account->pw_dir)
+                ::setenv("HOME", account->pw_dir, 0);
 
         configure_libgit2();
         const ServiceManagerNotifier notifier;
