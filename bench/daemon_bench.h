@@ -6,6 +6,7 @@
 //   daemon_bench_logs.cpp     figure 6: `gitvisor logs -f` latency
 //   daemon_bench_deploys.cpp  figures 7 and 8: rollback latency, a one-unit change in a large repository
 //   daemon_bench_health.cpp   figures 9 and 10: CPU of 500 units' HTTP checks, /metrics of 1,000 units
+//   daemon_bench_rest.cpp     figure 11: memory and wake-ups of gitvisord and the gitvisor-exec at rest
 
 #include <sys/types.h>
 
@@ -22,11 +23,11 @@
 
 namespace gitvisor::bench {
 
-constexpr int kFigureCount = 10;
+constexpr int kFigureCount = 11;
 constexpr const char* kMainName = "sleep";  // /proc/PID/comm of a unit's ExecStart=/bin/sleep infinity
 
 struct Options {
-    std::set<int> figures = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    std::set<int> figures = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     std::vector<int> unit_counts = {100, 1000};
     int commits = 30;
     int kills = 20;
@@ -41,7 +42,9 @@ struct Options {
     int health_seconds = 30;
     int metrics_units = 1000;
     int scrapes = 50;
-    int http_port = 0;  // gitvisord's --http port (picked at start)
+    int rest_units = 100;   // figure 11: units running while gitvisor is at rest
+    int idle_seconds = 30;  // figure 11: how long wake-ups are counted
+    int http_port = 0;      // gitvisord's --http port (picked at start)
     std::chrono::microseconds poll{200};
     std::string run_base;
     std::string json_path;
@@ -66,6 +69,7 @@ public:
     void big_repository();       // figure 8
     void health_cpu();           // figure 9
     void metrics_render();       // figure 10
+    void at_rest();              // figure 11
 
 private:
     UnitRepo::Landed commit(const std::string& message) { return m_repo.commit(m_files, message); }

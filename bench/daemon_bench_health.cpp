@@ -127,7 +127,9 @@ void Bench::health_cpu() {
     const double timeout = 120 + units * 0.05;
     // The deploy waits until every unit passed its first check: all are checked from then on.
     wait_deployed(commit("bench: " + thousands(units) + " units with an HTTP check every second").commit, timeout);
-    pause_for(std::chrono::seconds(std::min(5, m_options.warmup + 1)));
+    // The pauses below end early on Ctrl-C (wait_until throws Interrupted), so clean-up starts at once.
+    const auto nothing = [] { return false; };
+    wait_until(nothing, std::min(5, m_options.warmup + 1), std::chrono::milliseconds(100));
 
     const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
     const pid_t daemon = m_session.daemon_pid();
@@ -137,7 +139,7 @@ void Bench::health_cpu() {
     for (int w = 0; w < windows; ++w) {
         const long before = cpu_ticks(daemon);
         const auto started = Clock::now();
-        pause_for(std::chrono::seconds(10));
+        wait_until(nothing, 10, std::chrono::milliseconds(100));
         const double seconds = milliseconds_between(started, Clock::now()) / 1000;
         percents.push_back(100.0 * static_cast<double>(cpu_ticks(daemon) - before) /
                            (static_cast<double>(ticks_per_second) * seconds));

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -99,6 +100,37 @@ MemoryUse memory_of(pid_t pid) {
     use.pss_kib = kib_field(text, "Pss");
     use.private_kib = kib_field(text, "Private_Clean") + kib_field(text, "Private_Dirty");
     return use;
+}
+
+int64_t context_switches(pid_t pid) {
+    const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+    DIR* dir = ::opendir(tasks.c_str());
+    if (!dir) return -1;
+    int64_t total = 0;
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        const std::string text = "\n" + read_file(tasks + "/" + entry->d_name + "/status");
+        for (const char* key : {"\nvoluntary_ctxt_switches:", "\nnonvoluntary_ctxt_switches:"}) {
+            const size_t at = text.find(key);
+            if (at != std::string::npos)
+                total += std::strtoll(text.c_str() + at + std::strlen(key), nullptr, 10);
+        }
+    }
+    ::closedir(dir);
+    return total;
+}
+
+std::vector<int64_t> context_switches(const std::vector<pid_t>& pids) {
+    std::vector<int64_t> counts;
+    for (pid_t pid : pids) counts.push_back(context_switches(pid));
+    return counts;
+}
+
+int64_t switches_between(const std::vector<int64_t>& before, const std::vector<int64_t>& after) {
+    int64_t total = 0;
+    for (size_t i = 0; i < before.size() && i < after.size(); ++i)
+        if (before[i] >= 0 && after[i] >= 0) total += after[i] - before[i];
+    return total;
 }
 
 UnitStatus read_unit_status(const std::string& status_file) {

@@ -39,6 +39,15 @@ struct MemoryUse {
 };
 MemoryUse memory_of(pid_t pid);
 
+// Context switches, voluntary and not, of every thread of a process (/proc/PID/task/*/status), or -1 when
+// it is gone. A process asleep in poll() switches once per wake-up, so the growth of this count while
+// nothing happens is how often it woke (bench/README.md, "at rest"). Reading it does not wake the process.
+int64_t context_switches(pid_t pid);
+// The same for each of `pids`, in order.
+std::vector<int64_t> context_switches(const std::vector<pid_t>& pids);
+// How much two such snapshots grew, summed over the processes present in both.
+int64_t switches_between(const std::vector<int64_t>& before, const std::vector<int64_t>& after);
+
 // The fields of a unit's status file (<run-dir>/units/<unit>/status, written by gitvisor-exec) that the
 // benchmark needs. `ok` is false when the file is missing or not yet complete.
 struct UnitStatus {

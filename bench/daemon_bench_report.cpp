@@ -10,13 +10,6 @@
 namespace gitvisor::bench {
 namespace {
 
-std::string formatted(double value, const std::string& unit) {
-    char text[64];
-    const int decimals = unit == "ms" ? 2 : unit == "s" ? 3 : unit == "MB" ? 1 : 0;
-    std::snprintf(text, sizeof text, "%.*f %s", decimals, value, unit.c_str());
-    return text;
-}
-
 std::string json_number(double value) {
     char text[64];
     std::snprintf(text, sizeof text, "%.6g", value);
@@ -25,8 +18,15 @@ std::string json_number(double value) {
 
 }  // namespace
 
+std::string formatted(double value, const std::string& unit) {
+    char text[64];
+    const int decimals = unit == "ms" ? 2 : unit == "s" ? 3 : unit == "MB" || unit == "MiB" || unit == "%" ? 1 : 0;
+    std::snprintf(text, sizeof text, "%.*f%s%s", decimals, value, unit.empty() ? "" : " ", unit.c_str());
+    return text;
+}
+
 void print_report(const Report& report) {
-    std::printf("gitvisor daemon benchmark\n");
+    std::printf("%s\n", report.title.c_str());
     for (const auto& [field, value] : report.machine)
         std::printf("  %-14s %s\n", (field + ":").c_str(), value.c_str());
     size_t width = 6;
@@ -43,7 +43,7 @@ void print_report(const Report& report) {
     std::printf("\n");
     for (const std::string& note : report.notes) std::printf("%s\n", note.c_str());
     if (report.leftovers.empty()) {
-        std::printf("clean-up: gitvisord stopped; no process, cgroup or folder of this run is left\n");
+        std::printf("clean-up: %s\n", report.cleaned.c_str());
     } else {
         std::printf("clean-up: could not remove:\n");
         for (const std::string& what : report.leftovers) std::printf("  %s\n", what.c_str());

@@ -13,7 +13,7 @@ struct Figure {
     std::string id;     // stable JSON key, e.g. "commit_to_running_p50_ms"
     std::string label;  // what the table says
     double value = 0;
-    std::string unit;              // "ms", "s", "MB" (10^6 bytes), "KiB"
+    std::string unit;              // "ms", "s", "MB" (10^6 bytes), "KiB"; "" for a count
     std::optional<double> target;  // the most `value` may be; none for a figure given for information
     std::vector<double> samples;   // in `unit`
     std::string method;            // how it was measured, one line
@@ -25,14 +25,18 @@ struct Figure {
 };
 
 struct Report {
+    std::string title = "gitvisor daemon benchmark";           // the first line printed
     std::vector<std::pair<std::string, std::string>> machine;  // (field, value), printed above the table
     std::vector<Figure> figures;
     std::vector<std::string> notes;      // printed under the table
     std::vector<std::string> leftovers;  // what clean-up could not remove (should be none)
-    bool completed = false;              // every selected figure ran
+    std::string cleaned = "gitvisord stopped; no process, cgroup or folder of this run is left";
+    bool completed = false;  // every selected figure ran
 };
 
 void print_report(const Report& report);
+// A value as the table shows it: "1.23 ms", "0.456 s", "12.3 MB", "4.9 %", "300 KiB", "35".
+std::string formatted(double value, const std::string& unit);
 // Throws std::runtime_error when `path` cannot be written.
 void write_json_report(const Report& report, const std::string& path);
 
