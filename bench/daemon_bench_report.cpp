@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/json.h"
+#include "daemon_bench_probe.h"
 
 namespace gitvisor::bench {
 namespace {
@@ -77,6 +78,21 @@ void write_json_report(const Report& report, const std::string& path) {
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     file << out;
     if (!file.flush()) throw std::runtime_error("cannot write '" + path + "'");
+}
+
+int finish_report(Report& report, const std::string& json_path, const char* program, int status) {
+    report.machine.emplace_back("load at end", load_average() + " (1-minute average)");
+    print_report(report);
+    if (!json_path.empty()) {
+        try {
+            write_json_report(report, json_path);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+            if (status == 0) status = 1;
+        }
+    }
+    if (!report.leftovers.empty() && status == 0) status = 1;
+    return status;
 }
 
 }  // namespace gitvisor::bench

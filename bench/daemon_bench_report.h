@@ -40,4 +40,8 @@ std::string formatted(double value, const std::string& unit);
 // Throws std::runtime_error when `path` cannot be written.
 void write_json_report(const Report& report, const std::string& path);
 
+// The end of a benchmark program: the load at the end, the table, the JSON file when asked; returns the exit
+// status, `status` or 1 when the JSON could not be written or something was left behind.
+int finish_report(Report& report, const std::string& json_path, const char* program, int status);
+
 }  // namespace gitvisor::bench

@@ -496,16 +496,5 @@ int main(int argc, char** argv) {
     }
     for (const std::string& caveat : peer->caveats()) report.notes.push_back(peer->name() + ": " + caveat);
     if (sandbox) report.leftovers = sandbox->clean_up();
-    report.machine.emplace_back("load at end", load_average() + " (1-minute average)");
-    print_report(report);
-    if (!options.json_path.empty()) {
-        try {
-            write_json_report(report, options.json_path);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "peer_bench: error: %s\n", e.what());
-            if (status == 0) status = 1;
-        }
-    }
-    if (!report.leftovers.empty() && status == 0) status = 1;
-    return status;
+    return finish_report(report, options.json_path, "peer_bench", status);
 }
