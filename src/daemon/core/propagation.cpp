@@ -10,7 +10,9 @@
 #include <functional>
 #include <set>
 
+#include "common/exit_codes.h"
 #include "daemon/core/daemon.h"
+#include "daemon/core/responses.h"
 
 namespace gitvisor::daemon {
 namespace {
@@ -172,13 +174,7 @@ Poco::JSON::Object::Ptr Daemon::handle_tree(const Poco::JSON::Object::Ptr& reque
     if (request->has("unit")) {
         std::string unit = request->getValue<std::string>("unit");
         if (!unit.ends_with(".service")) unit += ".service";
-        if (!m_store->get_unit(unit)) {
-            Object::Ptr error = new Object;
-            error->set("ok", false);
-            error->set("code", 4);
-            error->set("error", "no such unit '" + unit + "'");
-            return error;
-        }
+        if (!m_store->get_unit(unit)) return error_response(kExitNoSuchUnit, "no such unit '" + unit + "'");
         roots.push_back(unit);
     } else {
         std::set<std::string> pulled;
@@ -216,8 +212,7 @@ Poco::JSON::Object::Ptr Daemon::handle_tree(const Poco::JSON::Object::Ptr& reque
     };
     Array::Ptr tree = new Array;
     for (const std::string& root : roots) tree->add(node(root));
-    Object::Ptr response = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    response->set("ok", true);
+    Object::Ptr response = ok_response();
     response->set("tree", tree);
     return response;
 }
