@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,6 +41,12 @@ struct CgroupStats {
     std::optional<uint64_t> tasks;         // pids.current
 };
 
+// One statistics file of a unit, open: what it holds and its descriptor.
+struct StatFile {
+    enum class Kind { MemoryBytes, CpuStat, CpuacctNsec, Tasks } kind;
+    int fd = -1;
+};
+
 // The directories of one unit's cgroup, one per hierarchy. Copyable; holds no file descriptors.
 class UnitCgroup {
 public:
@@ -56,6 +64,9 @@ public:
 
     // Each value from the first directory that offers it; unset when none does.
     CgroupStats stats() const;
+    // The files stats() reads, opened (the caller closes them), for reading again and again with
+    // read_stat_files(): no path walk through cgroupfs after the first time.
+    std::vector<StatFile> open_stat_files() const;
     // Union of the cgroup.procs of every directory and of the cgroups below them (zombies are not listed).
     std::vector<pid_t> pids() const;
     // Any process left: cgroup.events "populated" where it exists (v2, hybrid unified), else any pid.
@@ -108,6 +119,33 @@ private:
     std::vector<std::string> m_names;    // v2: controllers enabled; hybrid: hierarchies used
     bool m_unified_in_hybrid = false;
     std::string m_reason;  // why the layout is None, or what is missing
+};
+
+// The statistics from files open_stat_files() opened; nullopt when one cannot be read (the cgroup is gone).
+std::optional<CgroupStats> read_stat_files(const std::vector<StatFile>& files);
+
+// Keeps every running unit's statistics files open between reads: /metrics with 1,000 units then costs
+// 3,000 preads instead of 3,000 path walks through cgroupfs. Thread-safe.
+class CgroupStatsCache {
+public:
+    CgroupStatsCache() = default;
+    ~CgroupStatsCache();
+    CgroupStatsCache(const CgroupStatsCache&) = delete;
+    CgroupStatsCache& operator=(const CgroupStatsCache&) = delete;
+
+    // The unit's statistics. `generation` (its gitvisor-exec's pid) changes when its cgroup may be new.
+    CgroupStats read(const UnitCgroup& cgroup, const std::string& unit, int64_t generation);
+    // Closes the files of every unit not named in `units` (sorted).
+    void retain(const std::vector<std::string>& units);
+
+private:
+    struct Open {
+        int64_t generation = 0;
+        std::vector<StatFile> files;
+    };
+    static void close_all(Open& open);
+    std::mutex m_mutex;
+    std::map<std::string, Open> m_units;
 };
 
 }  // namespace gitvisor::daemon

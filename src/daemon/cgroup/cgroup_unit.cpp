@@ -61,7 +61,7 @@ std::vector<std::string> UnitCgroup::procs_files() const {
 namespace {
 
 // The statistics files, in the order they are tried; which one answers depends on the hierarchy.
-enum StatFile { kMemoryCurrent, kMemoryUsage, kCpuStat, kCpuacctUsage, kPidsCurrent, kStatFiles };
+enum StatFileName { kMemoryCurrent, kMemoryUsage, kCpuStat, kCpuacctUsage, kPidsCurrent, kStatFiles };
 constexpr const char* kStatFileNames[kStatFiles] = {"memory.current", "memory.usage_in_bytes", "cpu.stat",
                                                     "cpuacct.usage", "pids.current"};
 
@@ -98,7 +98,7 @@ StatFileMemo& stat_file_memo() {
 }
 
 // A statistics file's text, read relative to its parent's descriptor when there is one.
-std::optional<std::string> read_stat(const std::string& dir, int parent_fd, std::string_view leaf, StatFile file) {
+std::optional<std::string> read_stat(const std::string& dir, int parent_fd, std::string_view leaf, StatFileName file) {
     int fd = -1;
     if (parent_fd >= 0) {
         std::string relative(leaf);
@@ -141,7 +141,7 @@ CgroupStats UnitCgroup::stats() const {
         std::array<Known, kStatFiles> known = offer.known;
         bool dir_read = false;  // some file of this directory was read: the others are truly absent
         // Reads `file` unless known absent; `parse` takes its text and says whether it held the value.
-        const auto attempt = [&](StatFile file, auto parse) {
+        const auto attempt = [&](StatFileName file, auto parse) {
             if (known[file] == Known::No) return;
             const std::optional<std::string> text = read_stat(dir, offer.parent_fd, leaf, file);
             if (text) dir_read = true;
@@ -168,6 +168,86 @@ CgroupStats UnitCgroup::stats() const {
         if (known != offer.known && dir_read) stat_file_memo().learn(key, known);
     }
     return s;
+}
+
+std::vector<StatFile> UnitCgroup::open_stat_files() const {
+    // Which files answer is what stats() learns (and remembers per hierarchy): read once, then open those.
+    const CgroupStats found = stats();
+    std::vector<StatFile> files;
+    const auto open_first = [&](StatFile::Kind kind, std::initializer_list<const char*> names) {
+        for (const std::string& dir : m_dirs) {
+            for (const char* name : names) {
+                const int fd = ::open(join_path(dir, name).c_str(), O_RDONLY | O_CLOEXEC);
+                if (fd < 0) continue;
+                // cpu.stat of a v1 cpu hierarchy has no usage_usec: only a file that gives the value will do.
+                StatFile file{std::string_view(name) == "cpuacct.usage" ? StatFile::Kind::CpuacctNsec : kind, fd};
+                if (read_stat_files({file})) {
+                    files.push_back(file);
+                    return;
+                }
+                ::close(fd);
+            }
+        }
+    };
+    if (found.memory_bytes) open_first(StatFile::Kind::MemoryBytes, {"memory.current", "memory.usage_in_bytes"});
+    if (found.cpu_usec) open_first(StatFile::Kind::CpuStat, {"cpu.stat", "cpuacct.usage"});
+    if (found.tasks) open_first(StatFile::Kind::Tasks, {"pids.current"});
+    return files;
+}
+
+std::optional<CgroupStats> read_stat_files(const std::vector<StatFile>& files) {
+    CgroupStats s;
+    for (const StatFile& f : files) {
+        char buffer[512];
+        const ssize_t n = ::pread(f.fd, buffer, sizeof buffer - 1, 0);
+        if (n <= 0) return std::nullopt;
+        buffer[n] = '\0';
+        const std::string text(buffer, static_cast<size_t>(n));
+        std::optional<uint64_t> value = f.kind == StatFile::Kind::CpuStat ? keyed_u64(text, "usage_usec") : leading_u64(text);
+        if (!value) return std::nullopt;
+        switch (f.kind) {
+            case StatFile::Kind::MemoryBytes: s.memory_bytes = value; break;
+            case StatFile::Kind::CpuStat: s.cpu_usec = value; break;
+            case StatFile::Kind::CpuacctNsec: s.cpu_usec = *value / 1000; break;
+            case StatFile::Kind::Tasks: s.tasks = value; break;
+        }
+    }
+    return s;
+}
+
+CgroupStatsCache::~CgroupStatsCache() {
+    for (auto& [unit, open] : m_units) close_all(open);
+}
+
+void CgroupStatsCache::close_all(Open& open) {
+    for (const StatFile& f : open.files) ::close(f.fd);
+    open.files.clear();
+}
+
+CgroupStats CgroupStatsCache::read(const UnitCgroup& cgroup, const std::string& unit, int64_t generation) {
+    std::lock_guard lock(m_mutex);
+    Open& open = m_units[unit];
+    if (open.generation == generation && !open.files.empty())
+        if (std::optional<CgroupStats> s = read_stat_files(open.files)) return *s;
+    // First read, a new gitvisor-exec (perhaps a new cgroup), or a file that no longer reads: open again.
+    close_all(open);
+    open.generation = generation;
+    open.files = cgroup.open_stat_files();
+    if (std::optional<CgroupStats> s = read_stat_files(open.files)) return *s;
+    close_all(open);
+    return cgroup.stats();
+}
+
+void CgroupStatsCache::retain(const std::vector<std::string>& units) {
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_units.begin(); it != m_units.end();) {
+        if (std::binary_search(units.begin(), units.end(), it->first)) {
+            ++it;
+        } else {
+            close_all(it->second);
+            it = m_units.erase(it);
+        }
+    }
 }
 
 std::vector<pid_t> UnitCgroup::pids() const {

@@ -222,6 +222,7 @@ private:
 
     Result<bool> start_http();
     std::unique_ptr<HttpEndpoint> m_http;
+    CgroupStatsCache m_stats_cache;  // /metrics: every running unit's statistics files, kept open
     int64_t m_started_usec = 0;
 
     // Shared: the supervisor's thread may still report a unit while shutdown takes the monitor away.

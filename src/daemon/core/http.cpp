@@ -81,13 +81,17 @@ MetricsSnapshot Daemon::metrics_snapshot() {
         u.health = r.exec_pid > 0 ? health_of(r.name) : "none";
         u.restarts = r.restarts;
         if (r.exec_pid > 0 && cgroups) {
-            const CgroupStats stats = m_supervisor->cgroups().locate(r.name).stats();
+            const CgroupStats stats = m_stats_cache.read(m_supervisor->cgroups().locate(r.name), r.name, r.exec_pid);
             if (stats.memory_bytes) u.memory_bytes = static_cast<int64_t>(*stats.memory_bytes);
             if (stats.cpu_usec) u.cpu_usec = static_cast<int64_t>(*stats.cpu_usec);
             if (stats.tasks) u.tasks = static_cast<int64_t>(*stats.tasks);
         }
     };
     for (size_t i = 0; i < records.size(); ++i) fill(i);
+    std::vector<std::string> running;
+    for (const UnitRecord& r : records)
+        if (r.exec_pid > 0) running.push_back(r.name);
+    m_stats_cache.retain(running);  // list_units() is by name: sorted
 
     const StateStore::DeploymentStats stats = m_store->deployment_stats();
     snapshot.deployments_by_result = stats.by_result;

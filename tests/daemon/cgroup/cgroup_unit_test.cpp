@@ -147,3 +147,35 @@ TEST_CASE("CPU quota: per second of wall time to per 100 ms period") {
     CHECK(cpu_quota_per_period(1500000) == 150000u);  // 150%: one and a half CPUs
     CHECK(cpu_quota_per_period(0) == 1000u);          // the kernel's minimum
 }
+
+TEST_CASE("stats: the cache keeps the files open and reads them again, and opens them anew for a new generation") {
+    TempTree tree;
+    auto memory = v1_memory_files();
+    memory["memory.usage_in_bytes"] = "4096\n";
+    auto pids = v1_pids_files();
+    pids["pids.current"] = "7\n";
+    auto cpuacct = v1_cpuacct_files();
+    cpuacct["cpuacct.usage"] = "5000999\n";
+    put_files(tree / "memory", memory);
+    put_files(tree / "pids", pids);
+    put_files(tree / "cpu", v1_cpu_files());  // its cpu.stat has no usage_usec
+    put_files(tree / "cpuacct", cpuacct);
+    UnitCgroup cg("/x", {tree / "memory", tree / "pids", tree / "cpu", tree / "cpuacct"});
+    CgroupStatsCache cache;
+    CgroupStats s = cache.read(cg, "web.service", 1);
+    CHECK(s.memory_bytes == 4096u);
+    CHECK(s.cpu_usec == 5000u);
+    CHECK(s.tasks == 7u);
+    // The same open files, read again: a value written in place is seen.
+    put_files(tree / "pids", {{"pids.current", "9\n"}});
+    CHECK(cache.read(cg, "web.service", 1).tasks == 9u);
+    // The files went away (the cgroup was removed and made again elsewhere): a new generation opens anew.
+    TempTree other;
+    put_files(other / "memory", {{"memory.usage_in_bytes", "8192\n"}});
+    UnitCgroup moved("/x", {other / "memory"});
+    s = cache.read(moved, "web.service", 2);
+    CHECK(s.memory_bytes == 8192u);
+    CHECK_FALSE(s.tasks);
+    cache.retain({});
+    CHECK(cache.read(cg, "web.service", 3).tasks == 9u);
+}
