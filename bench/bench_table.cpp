@@ -222,9 +222,7 @@ const char* const kUsage =
     "  --daemon FILE    daemon_bench's --json file (several: their figures one after the other)\n"
     "  --peer FILE      peer_bench's --json file, once per peer\n";
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using gitvisor::bench::UsageError;
 
 Options parse_options(int argc, char** argv) {
     Options o;

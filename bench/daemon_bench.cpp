@@ -392,27 +392,6 @@ const char* const kUsage =
     "  --bin-dir DIR       the build folder holding src/{daemon,exec,cli} (default: this build's)\n"
     "  --gitvisord PATH, --gitvisor-exec PATH, --gitvisor PATH   each program's path\n";
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-std::vector<std::string> split(const std::string& list) {
-    std::vector<std::string> items;
-    std::istringstream in(list);
-    for (std::string item; std::getline(in, item, ',');)
-        if (!item.empty()) items.push_back(item);
-    return items;
-}
-
-int number(const std::string& flag, const std::string& text, long minimum = 1) {
-    char* end = nullptr;
-    const long v = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000)
-        throw UsageError("'" + flag + "' needs a number from " + std::to_string(minimum) + ", not '" + text +
-                         "'");
-    return static_cast<int>(v);
-}
-
 Options parse_options(int argc, char** argv) {
     Options o;
     std::string bin_dir = GITVISOR_BINARY_DIR;
@@ -433,7 +412,7 @@ Options parse_options(int argc, char** argv) {
         const std::string value = argv[++i];
         if (flag == "--figures") {
             o.figures.clear();
-            for (const std::string& f : split(value)) {
+            for (const std::string& f : split_list(value)) {
                 if (f == "all") {
                     for (int figure = 1; figure <= kFigureCount; ++figure) o.figures.insert(figure);
                 } else if (names.count(f)) {
@@ -447,34 +426,34 @@ Options parse_options(int argc, char** argv) {
             }
         } else if (flag == "--units") {
             o.unit_counts.clear();
-            for (const std::string& n : split(value)) o.unit_counts.push_back(number(flag, n));
+            for (const std::string& n : split_list(value)) o.unit_counts.push_back(flag_number(flag, n));
             std::sort(o.unit_counts.begin(), o.unit_counts.end());
         } else if (flag == "--commits") {
-            o.commits = number(flag, value);
+            o.commits = flag_number(flag, value);
         } else if (flag == "--kills") {
-            o.kills = number(flag, value);
+            o.kills = flag_number(flag, value);
         } else if (flag == "--status-runs") {
-            o.status_runs = number(flag, value);
+            o.status_runs = flag_number(flag, value);
         } else if (flag == "--bringup-runs") {
-            o.bringup_runs = number(flag, value);
+            o.bringup_runs = flag_number(flag, value);
         } else if (flag == "--log-lines") {
-            o.log_lines = number(flag, value);
+            o.log_lines = flag_number(flag, value);
         } else if (flag == "--rollbacks") {
-            o.rollbacks = number(flag, value);
+            o.rollbacks = flag_number(flag, value);
         } else if (flag == "--repo-units") {
             o.repo_units.clear();
-            for (const std::string& n : split(value)) o.repo_units.push_back(number(flag, n));
+            for (const std::string& n : split_list(value)) o.repo_units.push_back(flag_number(flag, n));
             std::sort(o.repo_units.begin(), o.repo_units.end());
         } else if (flag == "--big-commits") {
-            o.big_commits = number(flag, value);
+            o.big_commits = flag_number(flag, value);
         } else if (flag == "--rest-units") {
-            o.rest_units = number(flag, value);
+            o.rest_units = flag_number(flag, value);
         } else if (flag == "--idle-seconds") {
-            o.idle_seconds = number(flag, value);
+            o.idle_seconds = flag_number(flag, value);
         } else if (flag == "--warmup") {
-            o.warmup = number(flag, value, 0);
+            o.warmup = flag_number(flag, value, 0);
         } else if (flag == "--poll-us") {
-            o.poll = std::chrono::microseconds(number(flag, value));
+            o.poll = std::chrono::microseconds(flag_number(flag, value));
         } else if (flag == "--run-base") {
             o.run_base = value;
         } else if (flag == "--json") {
@@ -502,13 +481,7 @@ Options parse_options(int argc, char** argv) {
 }
 
 void describe_run(Report& report, const Session& session, const Options& options) {
-    const Machine m = describe_machine();
-    char cores[160];
-    std::snprintf(cores, sizeof cores, "%d (%s), %.1f GiB memory", m.cores, m.cpu_model.c_str(),
-                  m.memory_gib);
-    report.machine.emplace_back("cores", cores);
-    report.machine.emplace_back("kernel", m.kernel);
-    report.machine.emplace_back("cgroups", m.cgroup_layout);
+    describe_machine_into(report);
     // gitvisord says at start-up what isolation it uses ("PID namespaces, hybrid cgroup v1, units under
     // ...").
     std::istringstream log(session.daemon_log_tail(50));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sstream>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
@@ -93,6 +95,32 @@ int finish_report(Report& report, const std::string& json_path, const char* prog
     }
     if (!report.leftovers.empty() && status == 0) status = 1;
     return status;
+}
+
+std::vector<std::string> split_list(const std::string& list) {
+    std::vector<std::string> items;
+    std::istringstream in(list);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) items.push_back(item);
+    return items;
+}
+
+int flag_number(const std::string& flag, const std::string& text, long minimum) {
+    char* end = nullptr;
+    const long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000)
+        throw UsageError("'" + flag + "' needs a number from " + std::to_string(minimum) + ", not '" + text +
+                         "'");
+    return static_cast<int>(v);
+}
+
+void describe_machine_into(Report& report) {
+    const Machine m = describe_machine();
+    char cores[160];
+    std::snprintf(cores, sizeof cores, "%d (%s), %.1f GiB memory", m.cores, m.cpu_model.c_str(), m.memory_gib);
+    report.machine.emplace_back("cores", cores);
+    report.machine.emplace_back("kernel", m.kernel);
+    report.machine.emplace_back("cgroups", m.cgroup_layout);
 }
 
 }  // namespace gitvisor::bench

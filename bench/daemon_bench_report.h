@@ -3,6 +3,7 @@
 // figures as JSON, with every sample.
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,5 +44,16 @@ void write_json_report(const Report& report, const std::string& path);
 // The end of a benchmark program: the load at the end, the table, the JSON file when asked; returns the exit
 // status, `status` or 1 when the JSON could not be written or something was left behind.
 int finish_report(Report& report, const std::string& json_path, const char* program, int status);
+
+// A wrong command line (exit status 2).
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// "100,1000" -> {"100", "1000"} (empty items dropped).
+std::vector<std::string> split_list(const std::string& list);
+// The number `text` given to `flag`, from `minimum` to 1,000,000, else UsageError.
+int flag_number(const std::string& flag, const std::string& text, long minimum = 1);
+// The machine's cores, kernel and cgroup layout, first in the table.
+void describe_machine_into(Report& report);
 
 }  // namespace gitvisor::bench

@@ -362,19 +362,6 @@ const char* const kUsage =
     "  --poll-us N           polling interval while waiting for a new process, in µs (default 200)\n"
     "  --json PATH           also write the figures as JSON to PATH\n";
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-int number(const std::string& flag, const std::string& text, long minimum = 1) {
-    char* end = nullptr;
-    const long v = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000)
-        throw UsageError("'" + flag + "' needs a number from " + std::to_string(minimum) + ", not '" + text +
-                         "'");
-    return static_cast<int>(v);
-}
-
 Options parse_options(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {
@@ -389,26 +376,24 @@ Options parse_options(int argc, char** argv) {
             o.peer = value;
         } else if (flag == "--units") {
             o.unit_counts.clear();
-            std::istringstream in(value);
-            for (std::string n; std::getline(in, n, ',');)
-                if (!n.empty()) o.unit_counts.push_back(number(flag, n));
+            for (const std::string& n : split_list(value)) o.unit_counts.push_back(flag_number(flag, n));
             std::sort(o.unit_counts.begin(), o.unit_counts.end());
         } else if (flag == "--bringup-runs") {
-            o.bringup_runs = number(flag, value);
+            o.bringup_runs = flag_number(flag, value);
         } else if (flag == "--kills") {
-            o.kills = number(flag, value);
+            o.kills = flag_number(flag, value);
         } else if (flag == "--status-runs") {
-            o.status_runs = number(flag, value);
+            o.status_runs = flag_number(flag, value);
         } else if (flag == "--warmup") {
-            o.warmup = number(flag, value, 0);
+            o.warmup = flag_number(flag, value, 0);
         } else if (flag == "--rest-units") {
-            o.rest_units = number(flag, value);
+            o.rest_units = flag_number(flag, value);
         } else if (flag == "--idle-seconds") {
-            o.idle_seconds = number(flag, value);
+            o.idle_seconds = flag_number(flag, value);
         } else if (flag == "--kill-spacing-ms") {
-            o.kill_spacing = std::chrono::milliseconds(number(flag, value, 0));
+            o.kill_spacing = std::chrono::milliseconds(flag_number(flag, value, 0));
         } else if (flag == "--poll-us") {
-            o.poll = std::chrono::microseconds(number(flag, value));
+            o.poll = std::chrono::microseconds(flag_number(flag, value));
         } else if (flag == "--json") {
             o.json_path = value;
         } else {
@@ -422,13 +407,7 @@ Options parse_options(int argc, char** argv) {
 }
 
 void describe_run(Report& report, const Peer& peer, const PeerSandbox& sandbox) {
-    const Machine m = describe_machine();
-    char cores[160];
-    std::snprintf(cores, sizeof cores, "%d (%s), %.1f GiB memory", m.cores, m.cpu_model.c_str(),
-                  m.memory_gib);
-    report.machine.emplace_back("cores", cores);
-    report.machine.emplace_back("kernel", m.kernel);
-    report.machine.emplace_back("cgroups", m.cgroup_layout);
+    describe_machine_into(report);
     report.machine.emplace_back("peer", peer.describe());
     report.machine.emplace_back("folder", sandbox.dir() + " (" + filesystem_type(sandbox.dir()) + ")");
     const std::string procs = sandbox.procs_file();
