@@ -147,7 +147,7 @@ void Daemon::adopt_running_units() {
 }
 
 void Daemon::on_unit_change(const std::string& unit, const ExecStatus& status, bool exited) {
-    follow_health(unit, status);
+    follow_health(unit, status, exited);
     bool unhealthy = false;
     if (exited) {
         std::lock_guard lock(m_health_mutex);

@@ -156,8 +156,8 @@ private:
     void follow_up_loop();
     void start_on_failure_units(const std::string& unit, const std::string& why);  // m_deploy_mutex held
     // The unit's state changed: checks begin when it becomes active under a new invocation, end when it
-    // stops being active.
-    void follow_health(const std::string& unit, const ExecStatus& status);
+    // stops being active. `exited`: its gitvisor-exec is gone, and `status` is its last word.
+    void follow_health(const std::string& unit, const ExecStatus& status, bool exited);
     void set_health_spec(const std::string& unit, const unitfile::Unit* loaded);
     // Waits until every unit of `started` is up (active, and healthy when it has a check) and has stayed so
     // for the repository's MinReadySec=, or the deploy's Timeout= passed: the units that did not make it, why.
@@ -237,6 +237,8 @@ private:
     };
     std::map<std::string, DrainSpec> m_drain_specs;        // likewise, for units with DrainPorts=
     std::map<std::string, std::string> m_health_invocation;  // the invocation whose checks run
+    // Serialises follow_health: the supervisor's thread and a start report the same unit, in either order.
+    std::mutex m_follow_health_mutex;
     // Work that follows a unit's change, done between deploys and requests: restarting an unhealthy unit,
     // starting a failed unit's OnFailure= units.
     struct FollowUp {

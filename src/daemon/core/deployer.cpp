@@ -181,7 +181,7 @@ Result<bool> Daemon::start_unit(const std::string& name, const std::string& reas
     const std::optional<ExecStatus> status = m_supervisor->wait_started(name, wait_ms);
     // The supervisor reports the new state to on_unit_change on its own thread, perhaps after this: the
     // health checks begin here too (once per invocation), so a deploy's gate never finds them not begun.
-    if (status) follow_health(name, *status);
+    if (status) follow_health(name, *status, false);
     // A failed start either ends in `failed` or, with Restart=, waits to be tried again.
     if (status &&
         (status->state == "failed" || (status->sub_state == "auto-restart" && status->result != "success"))) {

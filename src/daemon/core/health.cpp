@@ -246,16 +246,24 @@ void Daemon::set_health_spec(const std::string& unit, const unitfile::Unit* load
     }
 }
 
-void Daemon::follow_health(const std::string& unit, const ExecStatus& status) {
+void Daemon::follow_health(const std::string& unit, const ExecStatus& status, bool exited) {
+    // The supervisor's thread reports a unit's states after it recorded them, and a start reports the state
+    // it waited for: the two may arrive here out of order ("activating" after "active"). Acting on the newest
+    // state the supervisor knows, one report at a time, keeps a late report from ending the checks a start
+    // just began (a deploy's gate would then find no check to wait for).
+    std::lock_guard serial(m_follow_health_mutex);
+    ExecStatus latest = status;
+    if (!exited)
+        if (std::optional<ExecStatus> now = m_supervisor->status(unit)) latest = std::move(*now);
     std::unique_lock lock(m_health_mutex);
     const std::shared_ptr<HealthMonitor> health = m_health;
     if (!health) return;
-    if (is_up(status)) {
+    if (is_up(latest)) {
         const auto spec = m_health_specs.find(unit);
         if (spec == m_health_specs.end()) return;
         std::string& watched = m_health_invocation[unit];
-        if (watched == status.invocation) return;
-        watched = status.invocation;
+        if (watched == latest.invocation) return;
+        watched = latest.invocation;
         const HealthSpec copy = spec->second;
         lock.unlock();
         health->begin(unit, copy);
@@ -293,7 +301,10 @@ std::map<std::string, std::string> Daemon::gate_deploy(const std::vector<std::st
             checked = m_health_specs.count(unit) > 0;
         }
         if (!checked || !health) continue;
-        // Its checks begin when it is seen active (start_unit makes sure of that before the gate).
+        // Its checks begin when it is seen active (start_unit makes sure of that before the gate); one that
+        // became active since is followed now.
+        if (!health->watched(unit))
+            if (std::optional<ExecStatus> s = m_supervisor->status(unit)) follow_health(unit, *s, false);
         const Health h = health->wait_settled(unit, deadline);
         const HealthStatus s = health->status(unit);
         if (h == Health::Unhealthy) {
