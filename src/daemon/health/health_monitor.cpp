@@ -35,7 +35,23 @@ HealthMonitor::~HealthMonitor() {
     for (std::thread& t : m_workers) t.join();
 }
 
+namespace {
+
+// Checks fall due on 10 ms boundaries: those of many units due about the same time are handed out together,
+// one wake-up of the scheduler and of a worker for a batch rather than for each check.
+constexpr std::chrono::milliseconds kSlot(10);
+
+std::chrono::steady_clock::time_point slot_of(std::chrono::steady_clock::time_point t) {
+    const auto since = t.time_since_epoch();
+    const auto slots = (since + kSlot - std::chrono::steady_clock::duration(1)) / kSlot;
+    return std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(slots * kSlot));
+}
+
+}  // namespace
+
 void HealthMonitor::schedule(const std::string& unit, const Entry& entry, Clock::time_point when) {
+    when = slot_of(when);
     const bool earliest = m_due.empty() || when < m_due.begin()->first;
     m_due.emplace(when, std::make_pair(unit, entry.generation));
     if (earliest) m_due_changed.notify_one();
@@ -127,35 +143,40 @@ void HealthMonitor::interrupt() {
 void HealthMonitor::scheduler_loop() {
     std::unique_lock lock(m_mutex);
     while (!m_quit) {
-        if (m_due.empty()) {
+        const Clock::time_point now = Clock::now();
+        bool queued = false;
+        while (!m_due.empty() && m_due.begin()->first <= now) {
+            const auto [unit, generation] = m_due.begin()->second;
+            m_due.erase(m_due.begin());
+            auto it = m_units.find(unit);
+            if (it == m_units.end() || it->second.generation != generation || it->second.in_flight) continue;
+            it->second.in_flight = true;
+            m_jobs.push_back({unit, generation, it->second.spec});
+            queued = true;
+        }
+        // One worker takes a batch, check after check. Checks still waiting a slot later mean the busy
+        // workers wait for slow answers: one more worker is woken each slot while they do.
+        if ((queued || !m_jobs.empty()) && m_idle_workers > 0) m_jobs_changed.notify_one();
+        Clock::time_point wake = m_due.empty() ? Clock::time_point::max() : m_due.begin()->first;
+        if (!m_jobs.empty()) wake = std::min(wake, now + kSlot);
+        if (wake == Clock::time_point::max()) {
             m_due_changed.wait(lock);
-            continue;
+        } else {
+            m_due_changed.wait_until(lock, wake);
         }
-        const auto first = m_due.begin();
-        if (first->first > Clock::now()) {
-            m_due_changed.wait_until(lock, first->first);
-            continue;
-        }
-        const auto [unit, generation] = first->second;
-        m_due.erase(first);
-        auto it = m_units.find(unit);
-        if (it == m_units.end() || it->second.generation != generation || it->second.in_flight) continue;
-        it->second.in_flight = true;
-        m_jobs.push_back({unit, generation, it->second.spec});
-        m_jobs_changed.notify_one();
     }
 }
 
 void HealthMonitor::worker_loop() {
+    std::unique_lock lock(m_mutex);
     while (true) {
-        Job job;
-        {
-            std::unique_lock lock(m_mutex);
-            m_jobs_changed.wait(lock, [&] { return m_quit || !m_jobs.empty(); });
-            if (m_quit) return;
-            job = std::move(m_jobs.front());
-            m_jobs.pop_front();
-        }
+        ++m_idle_workers;
+        m_jobs_changed.wait(lock, [&] { return m_quit || !m_jobs.empty(); });
+        --m_idle_workers;
+        if (m_quit) return;
+        Job job = std::move(m_jobs.front());
+        m_jobs.pop_front();
+        lock.unlock();
         CheckOutcome outcome;
         try {
             outcome = m_probe(job.unit, job.spec);
@@ -163,6 +184,7 @@ void HealthMonitor::worker_loop() {
             outcome = {false, e.what()};
         }
         finish(job, outcome);
+        lock.lock();
     }
 }
 

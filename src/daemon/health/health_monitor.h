@@ -2,9 +2,10 @@
 // Runs every active unit's health check on its own schedule, without blocking anything else (DESIGN §4).
 //
 // One scheduler thread keeps the due times; a small pool of workers runs the checks, so a check that waits
-// for its timeout holds up only itself, and hundreds of units can be checked at once. A unit is `starting`
-// from the moment it becomes active until a check passes (`healthy`); `HealthCheckRetries=` failed checks in
-// a row make it `unhealthy`, and the listener restarts it.
+// for its timeout holds up only itself, and hundreds of units can be checked at once. Due times fall on
+// 10 ms slots, and the checks of a slot go to one worker while they are quick (more when they wait).
+// A unit is `starting` from the moment it becomes active until a check passes (`healthy`);
+// `HealthCheckRetries=` failed checks in a row make it `unhealthy`, and the listener restarts it.
 //
 // Until the first check passes, a unit is checked every second (or every HealthCheckInterval=, when that is
 // shorter), so that a deploy learns quickly that it is up; a failed check then counts only after
@@ -95,6 +96,7 @@ private:
     std::multimap<Clock::time_point, std::pair<std::string, uint64_t>> m_due;
     std::deque<Job> m_jobs;
     uint64_t m_generations = 0;
+    size_t m_idle_workers = 0;  // workers waiting for a job
     bool m_quit = false;
     bool m_interrupted = false;
     std::thread m_scheduler;

@@ -141,6 +141,123 @@ TEST_CASE("an HTTP check is healthy on 2xx and says why otherwise", "[health]") 
     CHECK(std::chrono::steady_clock::now() - started < 5s);
 }
 
+namespace {
+
+// Accepts one connection at a time and answers each with the next of `answers`, written in pieces of
+// `piece` bytes (0: at once; "" closes without a word); keeps what each request's head said.
+struct ScriptedServer {
+    Listener listener;
+    std::vector<std::string> answers;
+    size_t piece;
+    std::vector<std::string> requests;
+    std::thread thread;
+    ScriptedServer(std::vector<std::string> script, size_t piece_size) : answers(std::move(script)), piece(piece_size) {
+        thread = std::thread([this] {
+            for (const std::string& answer : answers) {
+                pollfd p{listener.fd, POLLIN, 0};
+                if (poll(&p, 1, 5000) <= 0) return;
+                const int c = accept(listener.fd, nullptr, nullptr);
+                if (c < 0) return;
+                char buffer[4096];
+                std::string request;
+                while (request.find("\r\n\r\n") == std::string::npos) {
+                    const ssize_t n = read(c, buffer, sizeof buffer);
+                    if (n <= 0) break;
+                    request.append(buffer, static_cast<size_t>(n));
+                }
+                requests.push_back(request);
+                for (size_t at = 0; at < answer.size();) {
+                    const size_t n = piece == 0 ? answer.size() - at : std::min(piece, answer.size() - at);
+                    if (send(c, answer.data() + at, n, MSG_NOSIGNAL) <= 0) break;
+                    at += n;
+                    if (piece != 0) std::this_thread::sleep_for(2ms);
+                }
+                close(c);
+            }
+        });
+    }
+    ~ScriptedServer() { done(); }
+    // Waits until every answer was given (or the server gave up).
+    void done() {
+        if (thread.joinable()) thread.join();
+    }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(listener.port) + path; }
+};
+
+}  // namespace
+
+TEST_CASE("an HTTP check sends the path and Host, and reads answers in pieces, without a reason or endless",
+          "[health]") {
+    const std::string big(200 * 1024, 'x');  // more than the check reads
+    ScriptedServer server({"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n", "HTTP/1.0 200\r\n\r\n",
+                           "HTTP/1.1 200 OK\r\n\r\n" + big, "", "SSH-2.0-OpenSSH_9.2\r\n",
+                           "HTTP/1.1 301 Moved Permanently\r\nLocation: /elsewhere\r\n\r\n"},
+                          0);
+    const CheckOutcome first = check_http(server.url("/healthz?deep=1#fragment"), 2'000'000);
+    CHECK(first.healthy);
+    CHECK(first.detail == "HTTP 200 OK");
+    const CheckOutcome bare = check_http(server.url(""), 2'000'000);
+    CHECK(bare.healthy);
+    CHECK(bare.detail == "HTTP 200");
+    const CheckOutcome endless = check_http(server.url("/big"), 2'000'000);
+    CHECK(endless.healthy);
+    const CheckOutcome silent = check_http(server.url("/"), 2'000'000);
+    CHECK_FALSE(silent.healthy);
+    CHECK(silent.detail == "the connection closed without an answer");
+    const CheckOutcome ssh = check_http(server.url("/"), 2'000'000);
+    CHECK_FALSE(ssh.healthy);
+    CHECK(ssh.detail == "not an HTTP answer");
+    const CheckOutcome moved = check_http(server.url("/"), 2'000'000);
+    CHECK_FALSE(moved.healthy);
+    CHECK(moved.detail == "HTTP 301 Moved Permanently");
+    server.done();
+    REQUIRE(server.requests.size() == 6);
+    const std::string port = std::to_string(server.listener.port);
+    CHECK(server.requests[0].rfind("GET /healthz?deep=1 HTTP/1.1\r\n", 0) == 0);
+    CHECK(server.requests[0].find("\r\nHost: 127.0.0.1:" + port + "\r\n") != std::string::npos);
+    CHECK(server.requests[0].find("\r\nUser-Agent: gitvisor-health-check\r\n") != std::string::npos);
+    CHECK(server.requests[1].rfind("GET / HTTP/1.1\r\n", 0) == 0);
+
+    // A status line that arrives a few bytes at a time.
+    ScriptedServer slow({"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"}, 3);
+    const CheckOutcome pieces = check_http(slow.url("/"), 2'000'000);
+    CHECK_FALSE(pieces.healthy);
+    CHECK(pieces.detail == "HTTP 503 Service Unavailable");
+}
+
+TEST_CASE("an HTTP check reaches an IPv6 address and a host name", "[health]") {
+    const int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 8) != 0) {
+        if (fd >= 0) close(fd);
+        WARN("no IPv6 loopback on this machine: the [::1] case is not run");
+    } else {
+        socklen_t len = sizeof a;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        std::thread answer([fd] {
+            const int c = accept(fd, nullptr, nullptr);
+            char buffer[4096];
+            (void)!read(c, buffer, sizeof buffer);
+            const char ok[] = "HTTP/1.1 200 OK\r\n\r\n";
+            (void)!write(c, ok, sizeof ok - 1);
+            close(c);
+        });
+        const CheckOutcome v6 = check_http("http://[::1]:" + std::to_string(ntohs(a.sin6_port)) + "/", 2'000'000);
+        answer.join();
+        close(fd);
+        CHECK(v6.healthy);
+        CHECK(v6.detail == "HTTP 200 OK");
+    }
+    HttpResponder named("200 OK");
+    const CheckOutcome local = check_http("http://localhost:" + std::to_string(named.listener.port) + "/", 2'000'000);
+    CHECK(local.healthy);
+    const CheckOutcome unresolved = check_http("http://no-such-host.invalid/", 1'000'000);
+    CHECK_FALSE(unresolved.healthy);
+    CHECK(unresolved.detail.find("cannot resolve 'no-such-host.invalid'") == 0);
+}
+
 TEST_CASE("a TCP check passes when the port accepts and fails when it is closed", "[health]") {
     Listener open;
     const CheckOutcome o = check_tcp("127.0.0.1:" + std::to_string(open.port), 1'000'000);
@@ -309,6 +426,27 @@ TEST_CASE("hundreds of units are checked at once on a few workers", "[health]") 
     for (int i = 0; i < 500; ++i)
         REQUIRE(monitor.wait_settled("u" + std::to_string(i) + ".service", deadline) == Health::Healthy);
     CHECK(checks >= 500);
+}
+
+TEST_CASE("checks that wait for their answer are spread over the workers", "[health]") {
+    std::atomic<int> running{0};
+    std::atomic<int> most{0};
+    HealthMonitor monitor(
+        [&](const std::string&, const HealthSpec&) {
+            const int now = ++running;
+            for (int seen = most; now > seen && !most.compare_exchange_weak(seen, now);) {
+            }
+            std::this_thread::sleep_for(300ms);
+            --running;
+            return CheckOutcome{true, "slow but up"};
+        },
+        [](const std::string&, const HealthStatus&, Health) {}, 8);
+    for (int i = 0; i < 16; ++i) monitor.begin("slow" + std::to_string(i) + ".service", fast_spec(3));
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (int i = 0; i < 16; ++i)
+        REQUIRE(monitor.wait_settled("slow" + std::to_string(i) + ".service", deadline) == Health::Healthy);
+    // One worker alone would have run them one after the other.
+    CHECK(most >= 4);
 }
 
 TEST_CASE("an https check is healthy against a server with a self-signed certificate", "[health]") {
