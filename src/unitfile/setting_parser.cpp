@@ -61,6 +61,15 @@ constexpr std::array kCapabilities = {
     "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
 
+}  // namespace
+
+int capability_number(std::string_view name) {
+    const auto it = std::find(kCapabilities.begin(), kCapabilities.end(), name);
+    return it == kCapabilities.end() ? -1 : static_cast<int>(it - kCapabilities.begin());
+}
+
+namespace {
+
 class Parser {
 public:
     Parser(const Directive& directive, std::string_view raw, const SpecifierContext& context)
@@ -358,7 +367,7 @@ private:
                 name.remove_prefix(1);
                 if (name.empty()) continue;
             }
-            if (std::find(kCapabilities.begin(), kCapabilities.end(), name) == kCapabilities.end())
+            if (capability_number(name) < 0)
                 return invalid("unknown capability '" + std::string(name) + "' (names look like CAP_NET_ADMIN)");
             if (!line.empty() && line != "~") line += " ";
             line += name;

@@ -57,6 +57,9 @@ Result<uint64_t> parse_cpu_quota(std::string_view text);
 // "value out of range (must be between <min> and <max>)".
 Result<int64_t> parse_integer(std::string_view text, int64_t min, int64_t max);
 
+// CAP_CHOWN -> 0 ... CAP_CHECKPOINT_RESTORE -> 40 (capabilities(7)); -1 for a name the kernel does not have.
+int capability_number(std::string_view name);
+
 // Octal file mode 0..07777 (UMask=): "0022", "022", "22".
 Result<uint32_t> parse_mode(std::string_view text);
 

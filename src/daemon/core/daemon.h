@@ -70,6 +70,8 @@ inline constexpr const char* kPinnedCommitKey = "pinned_commit";
 inline constexpr const char* kAutoPinKey = "auto_pin_from";
 // Commits whose deploy failed and was rolled back automatically: {commit: {deployment, reason, since}}.
 inline constexpr const char* kQuarantineKey = "quarantine";
+// Prefix of the meta key that keeps, per unit, the Condition*=/Assert*= that stopped its last start.
+inline constexpr const char* kUnmetConditionKey = "unmet_condition:";
 
 // A unit's Timeout*Sec= in µs (`fallback` when unset or without a unit); -1 for infinity.
 int64_t timeout_usec(const unitfile::Unit* unit, const char* key, uint64_t fallback);
@@ -131,6 +133,9 @@ private:
     void on_unit_change(const std::string& unit, const ExecStatus& status, bool exited);
     // `marker`: the line written into the unit's log where this start begins.
     Result<bool> start_unit(const std::string& name, const std::string& reason, const std::string& marker);
+    // A start that Condition*= skipped (`result` "condition") or Assert*= failed ("assert"): recorded as
+    // inactive with that result, what did not hold kept for `why`, and an event.
+    void record_unmet_condition(UnitRecord record, const std::string& result, const std::string& unmet);
     // `drain`: a unit with DrainPorts= first waits for its connections to end (not for an unhealthy unit,
     // nor when gitvisord exits).
     Result<bool> stop_unit(const std::string& name, bool drain = true);

@@ -163,6 +163,18 @@ Result<bool> Daemon::start_unit(const std::string& name, const std::string& reas
     const Unit* unit = find_loaded(name);
     if (!unit) return Result<bool>::fail("'" + name + "' is not in commit " + record->commit.substr(0, 7));
     if (m_supervisor->running(name)) return Result<bool>::ok(true);
+    // Condition*= and Assert*=, checked at each start as systemd checks them when the start job runs: a
+    // condition that does not hold skips the start (not a failure), an assert that fails fails it.
+    if (const std::string unmet = unitfile::unmet_start_condition(*unit, "Condition"); !unmet.empty()) {
+        record_unmet_condition(*record, "condition", unmet);
+        return Result<bool>::ok(true);
+    }
+    if (const std::string failed = unitfile::unmet_start_condition(*unit, "Assert"); !failed.empty()) {
+        record_unmet_condition(*record, "assert", failed);
+        return Result<bool>::fail(failed);
+    }
+    if (record->result == "condition" || record->result == "assert")
+        (void)m_store->set_meta(kUnmetConditionKey + name, "");
     set_health_spec(name, unit);
     StartContext context;
     context.invocation = new_invocation_id();
@@ -190,6 +202,23 @@ Result<bool> Daemon::start_unit(const std::string& name, const std::string& reas
         return Result<bool>::fail(why);
     }
     return Result<bool>::ok(true);
+}
+
+void Daemon::record_unmet_condition(UnitRecord record, const std::string& result, const std::string& unmet) {
+    const int64_t now = realtime_usec();
+    record.state = "inactive";
+    record.sub_state = "dead";
+    record.result = result;
+    record.exec_pid = record.main_pid = record.ns_pid = 0;
+    record.since_usec = now;
+    (void)m_store->put_unit(record);
+    (void)m_store->set_meta(kUnmetConditionKey + record.name, unmet);
+    EventRecord e;
+    e.time_usec = now;
+    e.kind = "unit";
+    e.unit = record.name;
+    e.message = (result == "assert" ? "start failed: " : "start skipped: ") + unmet;
+    record_event(e);
 }
 
 Result<bool> Daemon::stop_unit(const std::string& name, bool drain_first) {

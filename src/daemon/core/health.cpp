@@ -336,7 +336,7 @@ std::map<std::string, std::string> Daemon::gate_deploy(const std::vector<std::st
             failures[unit] = "restarted " + std::to_string(s->restarts - restarts[unit]) +
                              " time(s) while the deploy waited (result " + s->result + ")";
         } else if (s->state == "failed" || s->sub_state == "auto-restart" ||
-                   (s->state == "inactive" && s->result != "success")) {
+                   (s->state == "inactive" && s->result != "success" && s->result != "condition")) {
             std::string why = "exited: result " + s->result;
             if (s->exit_signal && *s->exit_signal > 0) {
                 why += ", signal " + std::to_string(*s->exit_signal);

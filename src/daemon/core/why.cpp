@@ -69,6 +69,11 @@ Poco::JSON::Object::Ptr Daemon::handle_why(const Poco::JSON::Object::Ptr& reques
     } else if (record->held_stopped) {
         say("stopped by `gitvisor stop`: it stays stopped until `gitvisor start " + name +
             "` or a deploy that changes it");
+    } else if (record->result == "condition" || record->result == "assert") {
+        const std::string unmet = m_store->meta(kUnmetConditionKey + name);
+        say(std::string(record->result == "condition" ? "its start was skipped at " : "its start failed at ") +
+            format_human_time(record->since_usec) + ": " + (unmet.empty() ? "a condition did not hold" : unmet) +
+            "; conditions are checked again at the next start");
     } else if (record->result == "start-limit-hit") {
         say("it failed and was restarted too often (StartLimitBurst= within StartLimitIntervalSec=): gitvisor gave "
             "up; `gitvisor reset-failed " + name + "` then `gitvisor start " + name + "`");
