@@ -57,7 +57,7 @@ bool should_restart(const Spec& spec, ServiceResult result, const ProcessExit* m
         case RestartPolicy::OnAbnormal:
             return result != ServiceResult::Success && result != ServiceResult::ExitCode;
         case RestartPolicy::OnWatchdog:
-            return false;  // no watchdog yet
+            return result == ServiceResult::Watchdog;
         case RestartPolicy::OnAbort:
             return result == ServiceResult::Signal || result == ServiceResult::CoreDump;
     }

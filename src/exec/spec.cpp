@@ -454,6 +454,8 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read_signal("final_kill_signal", spec.final_kill_signal);
     fields.read("send_sigkill", spec.send_sigkill);
     fields.read("send_sighup", spec.send_sighup);
+    fields.read("watchdog_usec", spec.watchdog_usec);
+    fields.read_signal("watchdog_signal", spec.watchdog_signal);
     fields.read("cgroup_procs", spec.cgroup_procs);
     fields.read("log_file", spec.log_file);
     fields.read("log_max_bytes", spec.log_max_bytes);

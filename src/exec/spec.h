@@ -149,6 +149,8 @@ struct Spec {
     int final_kill_signal = 9;  // SIGKILL
     bool send_sigkill = true;
     bool send_sighup = false;
+    int64_t watchdog_usec = 0;  // WatchdogSec=; 0: none
+    int watchdog_signal = 6;    // SIGABRT
 
     std::vector<std::string> cgroup_procs;
     std::string log_file;                      // empty: output is read and dropped

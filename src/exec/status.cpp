@@ -37,7 +37,7 @@ constexpr std::array<std::pair<SubState, const char*>, 9> kSubStates{{
     {SubState::Failed, "failed"},
 }};
 
-constexpr std::array<std::pair<ServiceResult, const char*>, 8> kResults{{
+constexpr std::array<std::pair<ServiceResult, const char*>, 9> kResults{{
     {ServiceResult::Success, "success"},
     {ServiceResult::ExitCode, "exit-code"},
     {ServiceResult::Signal, "signal"},
@@ -46,6 +46,7 @@ constexpr std::array<std::pair<ServiceResult, const char*>, 8> kResults{{
     {ServiceResult::StartLimitHit, "start-limit-hit"},
     {ServiceResult::Resources, "resources"},
     {ServiceResult::Protocol, "protocol"},
+    {ServiceResult::Watchdog, "watchdog"},
 }};
 
 bool write_all(int fd, std::string_view text) {

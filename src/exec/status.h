@@ -21,7 +21,7 @@ enum class UnitState { Inactive, Activating, Active, Reloading, Deactivating, Fa
 enum class SubState { Dead, StartPre, Start, Running, Exited, Reload, AutoRestart, Stop, Failed };
 // Why the service last ended; Success while nothing failed.
 // Protocol: a Type=notify main process exited before it said READY=1.
-enum class ServiceResult { Success, ExitCode, Signal, CoreDump, Timeout, StartLimitHit, Resources, Protocol };
+enum class ServiceResult { Success, ExitCode, Signal, CoreDump, Timeout, StartLimitHit, Resources, Protocol, Watchdog };
 
 const char* to_string(UnitState state);
 const char* to_string(SubState sub_state);

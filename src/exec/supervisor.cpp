@@ -189,6 +189,9 @@ void Supervisor::dispatch(uint64_t data, uint32_t events) {
         case Tag::HealthTimer:
             on_health_timer();
             break;
+        case Tag::WatchdogTimer:
+            on_watchdog_timer();
+            break;
     }
 }
 

@@ -86,7 +86,18 @@ private:
         Dead,
         Failed,
     };
-    enum class Tag : uint32_t { Signal = 1, Timer, Listen, Client, Output, MainReport, Notify, HealthOutput, HealthTimer };
+    enum class Tag : uint32_t {
+        Signal = 1,
+        Timer,
+        Listen,
+        Client,
+        Output,
+        MainReport,
+        Notify,
+        HealthOutput,
+        HealthTimer,
+        WatchdogTimer,
+    };
 
     struct Process {
         pid_t pid = 0;
@@ -176,6 +187,13 @@ private:
     void on_notify();
     void handle_notify(pid_t sender, std::string_view message);
 
+    // supervisor_watchdog.cpp: WatchdogSec=, kept by the service's WATCHDOG=1 messages.
+    int64_t watchdog_usec() const;  // WATCHDOG_USEC= sent by the service, else WatchdogSec=; 0: none
+    void arm_watchdog();            // due watchdog_usec() from now
+    void disarm_watchdog();
+    void watchdog_expired();
+    void on_watchdog_timer();
+
     // supervisor_health.cpp: HealthCheckExec=, one run at a time, answered to every client that asked.
     struct HealthRun {
         pid_t pid = 0;
@@ -246,6 +264,10 @@ private:
     bool m_protected = false;
 
     HealthRun m_health;
+    UniqueFd m_watchdog_timer;        // made at the first arming
+    bool m_watchdog_armed = false;
+    int64_t m_watchdog_override = 0;  // WATCHDOG_USEC= of this run, 0: none
+    bool m_watchdog_fired = false;    // this run's stop is the watchdog's: WatchdogSignal=
     std::vector<OutputPipe> m_outputs;
     std::vector<Client> m_clients;
     uint32_t m_next_id = 1;

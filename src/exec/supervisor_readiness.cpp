@@ -4,8 +4,10 @@
 //
 // sd_notify (systemd's $NOTIFY_SOCKET protocol): a datagram of "KEY=VALUE" lines. READY=1 ends a Type=notify
 // start; STATUS= is shown by `gitvisor status`; MAINPID= moves the main process; STOPPING=1 and RELOADING=1
-// are accepted and shown. Who may send is NotifyAccess= (main: the main process, exec: it or a control
-// process, all: any process of the unit), checked with the sender's credentials (SO_PASSCRED).
+// are accepted and shown; WATCHDOG=1 keeps the watchdog (WatchdogSec=) from expiring, WATCHDOG=trigger makes
+// it expire now, WATCHDOG_USEC= changes its timeout for this run. Who may send is NotifyAccess= (main: the
+// main process, exec: it or a control process, all: any process of the unit), checked with the sender's
+// credentials (SO_PASSCRED).
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -105,6 +107,23 @@ void Supervisor::handle_notify(pid_t sender, std::string_view message) {
                 m_main.pid = static_cast<pid_t>(pid);
                 m_status.main_pid = m_main.pid;
                 m_status_dirty = true;
+            }
+        } else if (line == "WATCHDOG=1") {
+            if (watchdog_usec() > 0 && (m_phase == Phase::Start || m_phase == Phase::StartPost ||
+                                        m_phase == Phase::Running || m_phase == Phase::Reload))
+                arm_watchdog();
+        } else if (line == "WATCHDOG=trigger") {
+            if (m_phase == Phase::Running || m_phase == Phase::Reload || m_phase == Phase::Start ||
+                m_phase == Phase::StartPost)
+                watchdog_expired();
+            return;  // the unit is being stopped: nothing after this counts
+        } else if (line.starts_with("WATCHDOG_USEC=")) {
+            const std::string digits(line.substr(14));
+            char* rest = nullptr;
+            const long long usec = std::strtoll(digits.c_str(), &rest, 10);
+            if (rest != digits.c_str() && *rest == '\0' && usec > 0) {
+                m_watchdog_override = usec;
+                if (m_watchdog_armed) arm_watchdog();
             }
         } else if (line == "STOPPING=1" || line == "RELOADING=1") {
             m_status.status_text = line == "STOPPING=1" ? "stopping" : "reloading";

@@ -44,6 +44,8 @@ void Supervisor::begin_run() {
     m_main_exit.reset();
     m_condition_skipped = false;
     m_up_since = -1;
+    m_watchdog_override = 0;
+    m_watchdog_fired = false;
     m_status.exit_code = 0;
     m_status.exit_signal = 0;
     m_status.failed_step.clear();
@@ -109,7 +111,9 @@ void Supervisor::enter_start() {
     }
     set_deadline(timeout_or_none(m_spec.timeout_start_usec));
     // Oneshot runs its commands in turn (main_finished starts the next), each the main process.
-    if (!spawn(m_main, m_spec.exec_start[0], manager_env(false, false))) {
+    EnvList env = manager_env(false, false);
+    if (m_spec.watchdog_usec > 0) env.emplace_back("WATCHDOG_USEC", std::to_string(m_spec.watchdog_usec));
+    if (!spawn(m_main, m_spec.exec_start[0], std::move(env))) {
         main_finished(ServiceResult::Resources);
         return;
     }
@@ -152,6 +156,9 @@ void Supervisor::enter_running() {
         return;
     }
     if (m_up_since < 0) m_up_since = monotonic_usec();  // a reload comes back here: the first time counts
+    // The watchdog runs from the end of the start (or the first WATCHDOG=1 before it) while there is a
+    // main process to ping.
+    if (m_phase == Phase::Running && !m_watchdog_armed) arm_watchdog();
 }
 
 void Supervisor::enter_reload() {
@@ -183,7 +190,9 @@ void Supervisor::enter_signal(Phase phase, ServiceResult result) {
         if (m_control.pid > 0) ::kill(m_control.pid, sig);
     };
     if (m_spec.kill_mode != KillMode::None) {
-        send(final_kill ? m_spec.final_kill_signal : m_spec.kill_signal);
+        // The watchdog's stop begins with WatchdogSignal= (SIGABRT: a core dump shows where it hung).
+        const bool watchdog = phase == Phase::StopSigterm && m_watchdog_fired;
+        send(final_kill ? m_spec.final_kill_signal : watchdog ? m_spec.watchdog_signal : m_spec.kill_signal);
         if (!final_kill) {
             send(SIGCONT);  // a stopped process could not act on the signal
             if (m_spec.send_sighup) send(SIGHUP);
@@ -479,6 +488,9 @@ void Supervisor::set_result(ServiceResult result) {
 
 void Supervisor::set_phase(Phase phase) {
     m_phase = phase;
+    const bool watched = phase == Phase::Start || phase == Phase::StartPost || phase == Phase::Running ||
+                         phase == Phase::Reload;
+    if (m_watchdog_armed && !watched) disarm_watchdog();
     UnitState state = UnitState::Inactive;
     SubState sub_state = SubState::Dead;
     switch (phase) {

@@ -46,3 +46,24 @@ TEST_CASE("gitvisord tells its service manager it is ready, and its units do not
     CHECK(receive(5000) == "STOPPING=1");
     close(fd);
 }
+
+TEST_CASE("WatchdogSec= on a Type=simple unit: its pings keep it, its silence fails it with result watchdog",
+          "[daemon][notify]") {
+    if (geteuid() != 0) {
+        WARN("skipped: needs root for PID namespaces and cgroups");
+        return;
+    }
+    DaemonFixture f;
+    // No NotifyAccess=: WatchdogSec= lets the main process send (systemd.service(5)). Pings for about 1.5 s
+    // (three times the limit), then hangs.
+    const std::string perl =
+        "use Socket; socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; my $a = pack_sockaddr_un($ENV{NOTIFY_SOCKET});"
+        " for (1..15) { select(undef, undef, undef, 0.1); send($s, q(WATCHDOG=1), 0, $a); } sleep 60;";
+    f.write_unit("pinger.service", "[Service]\nExecStart=/usr/bin/perl -e '" + perl + "'\nWatchdogSec=500ms\n");
+    f.commit("a unit with a watchdog");
+    f.start_daemon();
+    REQUIRE(eventually([&] { return f.state("pinger") == "active/running"; }, 20));
+    CHECK(eventually([&] { return f.state("pinger") == "failed/failed"; }, 30));
+    CHECK(f.status_json("pinger")->getValue<std::string>("result") == "watchdog");
+    CHECK(f.cli("logs pinger -n 20").out.find("watchdog timeout (limit 500 ms)") != std::string::npos);
+}

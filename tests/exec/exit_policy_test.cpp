@@ -65,7 +65,7 @@ TEST_CASE("exit policy: results of exits") {
 }
 
 TEST_CASE("exit policy: the Restart= table of SYSTEMD-SYNTAX.md 6") {
-    // Rows: clean exit, unclean exit code, unclean signal, core dump, timeout.
+    // Rows: clean exit, unclean exit code, unclean signal, core dump, timeout, watchdog.
     struct Row {
         ServiceResult result;
         ProcessExit exit;
@@ -74,24 +74,25 @@ TEST_CASE("exit policy: the Restart= table of SYSTEMD-SYNTAX.md 6") {
                         {ServiceResult::ExitCode, exited(1)},
                         {ServiceResult::Signal, killed(SIGKILL)},
                         {ServiceResult::CoreDump, killed(SIGSEGV, true)},
-                        {ServiceResult::Timeout, killed(SIGKILL)}};
+                        {ServiceResult::Timeout, killed(SIGKILL)},
+                        {ServiceResult::Watchdog, killed(SIGABRT, true)}};
     struct Column {
         RestartPolicy policy;
-        bool expected[5];
+        bool expected[6];
     };
     const Column columns[] = {
-        {RestartPolicy::No, {false, false, false, false, false}},
-        {RestartPolicy::Always, {true, true, true, true, true}},
-        {RestartPolicy::OnSuccess, {true, false, false, false, false}},
-        {RestartPolicy::OnFailure, {false, true, true, true, true}},
-        {RestartPolicy::OnAbnormal, {false, false, true, true, true}},
-        {RestartPolicy::OnAbort, {false, false, true, true, false}},
-        {RestartPolicy::OnWatchdog, {false, false, false, false, false}},
+        {RestartPolicy::No, {false, false, false, false, false, false}},
+        {RestartPolicy::Always, {true, true, true, true, true, true}},
+        {RestartPolicy::OnSuccess, {true, false, false, false, false, false}},
+        {RestartPolicy::OnFailure, {false, true, true, true, true, true}},
+        {RestartPolicy::OnAbnormal, {false, false, true, true, true, true}},
+        {RestartPolicy::OnAbort, {false, false, true, true, false, false}},
+        {RestartPolicy::OnWatchdog, {false, false, false, false, false, true}},
     };
     for (const Column& column : columns) {
         Spec spec;
         spec.restart = column.policy;
-        for (size_t i = 0; i < 5; ++i) {
+        for (size_t i = 0; i < 6; ++i) {
             INFO("Restart=" << gitvisor::exec::to_string(column.policy) << " row " << i);
             CHECK(should_restart(spec, rows[i].result, &rows[i].exit) == column.expected[i]);
         }

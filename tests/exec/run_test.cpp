@@ -737,6 +737,77 @@ TEST_CASE("run: NotifyAccess=main ignores READY=1 from another process, all take
     }
 }
 
+namespace {
+
+// A perl service that sends READY=1, then WATCHDOG=1 every `every` seconds for `pings` times, then hangs
+// (sleeps); it writes $WATCHDOG_USEC to `env_file` first.
+std::string pinger(double every, int pings, const std::string& env_file) {
+    return "use Socket; open(my $f, '>', '" + env_file + "'); print $f ($ENV{WATCHDOG_USEC} // 'unset'); close $f;"
+           " socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; my $a = pack_sockaddr_un($ENV{NOTIFY_SOCKET});"
+           " send($s, 'READY=1', 0, $a); for (1.." + std::to_string(pings) + ") { select(undef, undef, undef, " +
+           std::to_string(every) + "); send($s, 'WATCHDOG=1', 0, $a); } sleep 60;";
+}
+
+}  // namespace
+
+TEST_CASE("run: WatchdogSec= stops a service whose pings stop, with SIGABRT and result watchdog") {
+    TempDir dir;
+    SpecBuilder spec;
+    // Pings every 0.1 s for 1.5 s (three times the limit), then hangs.
+    spec.set("type", "\"notify\"")
+        .set("notify_socket", gitvisor::json_quote(dir.file("run/notify")))
+        .set("watchdog_usec", "500000")
+        .start(command({"/usr/bin/perl", "-e", pinger(0.1, 15, dir.file("env"))}));
+    ExecProcess exec(dir, spec);
+    REQUIRE(exec.wait_state("active/running"));
+    const auto up = std::chrono::steady_clock::now();
+    REQUIRE(exec.wait_state("failed/failed", 30));
+    // It was kept alive by its pings well past one limit.
+    CHECK(std::chrono::steady_clock::now() - up > std::chrono::milliseconds(1000));
+    CHECK(exec.field("result") == "watchdog");
+    CHECK(exec.field("exit_signal") == std::to_string(SIGABRT));
+    CHECK(exec_test::read_file(dir.file("env")) == "500000");
+    CHECK(exec_test::read_file(dir.file("logs/current")).find("-- watchdog timeout (limit 500 ms): stopping --") !=
+          std::string::npos);
+}
+
+TEST_CASE("run: WATCHDOG=trigger fires at once, WatchdogSignal= is sent, Restart=on-watchdog restarts") {
+    TempDir dir;
+    SpecBuilder spec;
+    const std::string trigger =
+        "use Socket; socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; my $a = pack_sockaddr_un($ENV{NOTIFY_SOCKET});"
+        " send($s, 'READY=1', 0, $a); open(my $f, '>>', '" + dir.file("starts") + "'); print $f \"x\"; close $f;"
+        " select(undef, undef, undef, 0.2); send($s, 'WATCHDOG=trigger', 0, $a); sleep 60;";
+    spec.set("type", "\"notify\"")
+        .set("notify_socket", gitvisor::json_quote(dir.file("run/notify")))
+        .set("watchdog_usec", "60000000")
+        .set("watchdog_signal", std::to_string(SIGUSR1))
+        .set("restart", "\"on-watchdog\"")
+        .set("restart_usec", "100000")
+        .set("start_limit_burst", "3")
+        .set("start_limit_interval_usec", "60000000")
+        .start(command({"/usr/bin/perl", "-e", trigger}));
+    ExecProcess exec(dir, spec);
+    // Three starts, each ended by its own trigger well before the 60 s limit, then the start limit.
+    REQUIRE(exec.wait_state("failed/failed", 30));
+    CHECK(exec.field("result") == "start-limit-hit");
+    CHECK(exec_test::read_file(dir.file("starts")) == "xxx");
+    CHECK(exec.field("exit_signal") == std::to_string(SIGUSR1));
+}
+
+TEST_CASE("run: without WatchdogSec= a service is never stopped for silence, and has no $WATCHDOG_USEC") {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.set("type", "\"notify\"")
+        .set("notify_socket", gitvisor::json_quote(dir.file("run/notify")))
+        .start(command({"/usr/bin/perl", "-e", pinger(0.1, 1, dir.file("env"))}));
+    ExecProcess exec(dir, spec);
+    REQUIRE(exec.wait_state("active/running"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    CHECK(exec.state() == "active/running");
+    CHECK(exec_test::read_file(dir.file("env")) == "unset");
+}
+
 TEST_CASE("run: Type=forking takes its main process from PIDFile= once the launcher exits") {
     TempDir dir;
     SpecBuilder spec;

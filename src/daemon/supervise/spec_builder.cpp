@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <sstream>
 #include <tuple>
@@ -175,6 +176,9 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
     spec.set("final_kill_signal", value_or_default(unit, "Service", "FinalKillSignal", Signal{9}).number);
     spec.set("send_sigkill", value_or_default(unit, "Service", "SendSIGKILL", true));
     spec.set("send_sighup", value_or_default(unit, "Service", "SendSIGHUP", false));
+    const int64_t watchdog = usec(unit, "WatchdogSec", 0);
+    spec.set("watchdog_usec", watchdog < 0 ? int64_t{0} : watchdog);  // infinity: no watchdog, as in systemd
+    spec.set("watchdog_signal", value_or_default(unit, "Service", "WatchdogSignal", Signal{SIGABRT}).number);
 
     spec.set("cgroup_procs", strings(start.cgroup_procs));
     spec.set("log_file", paths.log_file(unit.name));
@@ -186,12 +190,13 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
     if (!start.log_marker.empty()) spec.set("log_marker", start.log_marker);
     spec.set("status_file", paths.status_file(unit.name));
     if (const std::string* pid_file = unit.get<std::string>("Service", "PIDFile")) spec.set("pid_file", *pid_file);
-    // sd_notify: a socket of the unit's own for Type=notify, or whenever NotifyAccess= allows messages.
+    // sd_notify: a socket of the unit's own for Type=notify, or whenever NotifyAccess= allows messages. With
+    // WatchdogSec= and no NotifyAccess=, the main process may send (systemd.service(5)).
     const std::string type = effective_type(unit);
     const std::string* access = unit.get<std::string>("Service", "NotifyAccess");
-    if (type == "notify" || (access && *access != "none")) {
+    if (type == "notify" || (access && *access != "none") || (!access && watchdog > 0)) {
         spec.set("notify_socket", paths.unit_dir(unit.name) + "/notify");
-        if (access) spec.set("notify_access", *access);
+        spec.set("notify_access", access ? *access : std::string("main"));
     }
     spec.set("control_socket", paths.exec_socket(unit.name));
     std::ostringstream out;
