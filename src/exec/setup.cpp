@@ -359,12 +359,13 @@ void run_child(const ChildPlan& plan, int report_fd) {
     if (!command.full_privileges) {
         const uint64_t ambient =
             spec.ambient_capabilities & spec.capability_bounding_set.value_or(kAllCapabilities);
-        const bool changes_user = creds.change && creds.uid != 0;
+        const bool changes_user = creds.change && !command.no_setuid && creds.uid != 0;
         if (const SetupStep step = prepare_capabilities(spec, ambient, changes_user, error);
             step != SetupStep::None) {
             fail(report_fd, step, error);
         }
-        if (creds.change) {
+        // '!': the command keeps gitvisor-exec's user and groups; everything else applies.
+        if (creds.change && !command.no_setuid) {
             if (const SetupStep step = apply_credentials(creds, error); step != SetupStep::None) {
                 fail(report_fd, step, error);
             }

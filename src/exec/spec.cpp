@@ -189,6 +189,7 @@ public:
             fields.read("ignore_failure", command.ignore_failure);
             fields.read("no_env_expand", command.no_env_expand);
             fields.read("full_privileges", command.full_privileges);
+            fields.read("no_setuid", command.no_setuid);
             if (!fields.ok()) {
                 fail(key, fields.error());
                 return;

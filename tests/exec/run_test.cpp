@@ -237,6 +237,42 @@ TEST_CASE("run: User= runs the commands as that user") {
     CHECK(log.find("post uid=0") != std::string::npos);
 }
 
+TEST_CASE("run: the '!' prefix skips only User=: the bounding set, NoNewPrivileges= and ProtectSystem= apply") {
+    EXEC_TEST_SKIP_UNLESS_ROOT("User=");
+    TempDir dir;
+    SpecBuilder spec;
+    const std::string probe = "echo $0 uid=$(id -u) user=$USER $(grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status | "
+                              "tr -s '\\t' ' ' | tr '\\n' ' '); touch /usr/.gitvisor-bang 2>/dev/null || echo $0 usr=refused";
+    spec.set("type", "\"oneshot\"")
+        .set("exec_start_pre", list({shell(probe, "\"no_setuid\":true")}))
+        .start(shell(probe))
+        .set("exec_start_post", list({shell(probe, "\"full_privileges\":true")}))
+        .set("user", "\"nobody\"")
+        .set("no_new_privileges", "true")
+        .set("protect_system", "\"full\"")
+        .set("capability_bounding_set", R"(["CAP_NET_BIND_SERVICE"])");
+    ExecProcess exec(dir, spec);
+    CHECK(exec.wait_exit() == 0);
+    const std::string log = exec.log();
+    INFO(log);
+    std::filesystem::remove("/usr/.gitvisor-bang");
+    std::string own_bounding_set;  // what '+' keeps: this process's, as gitvisor-exec inherited it
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("CapBnd:", 0) == 0) own_bounding_set = line.substr(line.find_first_not_of(" \t", 7));
+    // '!': root, but within the bounding set (CAP_NET_BIND_SERVICE is bit 10: 0x400), no new privileges,
+    // and /usr read-only.
+    CHECK(log.find("uid=0 user=nobody CapBnd: 0000000000000400 NoNewPrivs: 1") != std::string::npos);
+    // The main command: nobody.
+    CHECK(log.find("uid=65534 user=nobody CapBnd: 0000000000000400 NoNewPrivs: 1") != std::string::npos);
+    // '+': none of it.
+    CHECK(log.find("uid=0 user=nobody CapBnd: " + own_bounding_set + " NoNewPrivs: 0") != std::string::npos);
+    // Two refusals of /usr: '!' and the main command; '+' could write.
+    size_t refusals = 0;
+    for (size_t at = 0; (at = log.find("usr=refused", at)) != std::string::npos; ++at) ++refusals;
+    CHECK(refusals == 2);
+}
+
 TEST_CASE("run: an unknown User= fails at step USER") {
     EXEC_TEST_SKIP_UNLESS_ROOT("User=");
     TempDir dir;

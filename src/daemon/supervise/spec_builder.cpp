@@ -33,7 +33,11 @@ Array::Ptr commands(const Unit& unit, const char* key, const char* section = "Se
             o->set("argv", strings(c.argv));
             o->set("ignore_failure", c.ignore_failure);
             o->set("no_env_expand", c.no_env_expand);
-            o->set("full_privileges", c.full_privileges || c.no_setuid);
+            o->set("full_privileges", c.full_privileges);
+            // '!': only User=, Group= and SupplementaryGroups= are not applied; the rest of the sandbox is.
+            // '!!' is for systems without ambient capabilities, which every kernel gitvisor runs on has:
+            // the command runs as if it had no prefix (systemd.service(5)).
+            o->set("no_setuid", c.no_setuid);
             a->add(o);
         }
     }
