@@ -453,6 +453,7 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read_enum("kill_mode", spec.kill_mode, kKillModes);
     fields.read_signal("kill_signal", spec.kill_signal);
     fields.read_signal("final_kill_signal", spec.final_kill_signal);
+    if (root.find("restart_kill_signal") != nullptr) fields.read_signal("restart_kill_signal", spec.restart_kill_signal);
     fields.read("send_sigkill", spec.send_sigkill);
     fields.read("send_sighup", spec.send_sighup);
     fields.read("watchdog_usec", spec.watchdog_usec);

@@ -147,6 +147,7 @@ struct Spec {
     KillMode kill_mode = KillMode::ControlGroup;
     int kill_signal = 15;       // SIGTERM
     int final_kill_signal = 9;  // SIGKILL
+    int restart_kill_signal = 0;  // RestartKillSignal=: a restart's first signal; 0: kill_signal
     bool send_sigkill = true;
     bool send_sighup = false;
     int64_t watchdog_usec = 0;  // WatchdogSec=; 0: none

@@ -268,6 +268,7 @@ private:
     bool m_watchdog_armed = false;
     int64_t m_watchdog_override = 0;  // WATCHDOG_USEC= of this run, 0: none
     bool m_watchdog_fired = false;    // this run's stop is the watchdog's: WatchdogSignal=
+    bool m_stopping_for_restart = false;  // the stop gitvisord asked for is the first half of a restart
     std::vector<OutputPipe> m_outputs;
     std::vector<Client> m_clients;
     uint32_t m_next_id = 1;

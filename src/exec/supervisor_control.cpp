@@ -121,8 +121,11 @@ void Supervisor::handle_request(Client& client, std::string_view line) {
     if (name == "status") {
         send(client, status_json(m_status));
     } else if (name == "stop") {
-        // Answered when the unit has stopped, just before gitvisor-exec exits.
+        // Answered when the unit has stopped, just before gitvisor-exec exits. "restart": gitvisord starts
+        // the unit again right after (RestartKillSignal=, RuntimeDirectoryPreserve=restart).
         client.wants_stop = true;
+        if (const JsonValue* restart = request->find("restart"); restart != nullptr && restart->as_bool())
+            m_stopping_for_restart = true;
         request_stop();
     } else if (name == "kill") {
         send(client, handle_kill(*request));

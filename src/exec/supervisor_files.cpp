@@ -95,8 +95,11 @@ void Supervisor::after_run_directories(bool restarting) {
 }
 
 void Supervisor::remove_directories() {
-    if (m_spec.runtime_directory_preserve != PreserveMode::Yes)
-        m_directories.remove_runtime(m_spec, m_protected);
+    // RuntimeDirectoryPreserve=restart keeps them across a restart by gitvisord (`gitvisor restart`, a
+    // deploy that changed the unit) too, as systemd does for manual restarts.
+    if (m_spec.runtime_directory_preserve == PreserveMode::Yes) return;
+    if (m_spec.runtime_directory_preserve == PreserveMode::Restart && m_stopping_for_restart) return;
+    m_directories.remove_runtime(m_spec, m_protected);
 }
 
 }  // namespace gitvisor::exec

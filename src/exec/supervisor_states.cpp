@@ -190,9 +190,15 @@ void Supervisor::enter_signal(Phase phase, ServiceResult result) {
         if (m_control.pid > 0) ::kill(m_control.pid, sig);
     };
     if (m_spec.kill_mode != KillMode::None) {
-        // The watchdog's stop begins with WatchdogSignal= (SIGABRT: a core dump shows where it hung).
-        const bool watchdog = phase == Phase::StopSigterm && m_watchdog_fired;
-        send(final_kill ? m_spec.final_kill_signal : watchdog ? m_spec.watchdog_signal : m_spec.kill_signal);
+        // The watchdog's stop begins with WatchdogSignal= (SIGABRT: a core dump shows where it hung), a
+        // restart's with RestartKillSignal=.
+        int first = m_spec.kill_signal;
+        if (phase == Phase::StopSigterm && m_watchdog_fired) {
+            first = m_spec.watchdog_signal;
+        } else if (phase == Phase::StopSigterm && m_stopping_for_restart && m_spec.restart_kill_signal > 0) {
+            first = m_spec.restart_kill_signal;
+        }
+        send(final_kill ? m_spec.final_kill_signal : first);
         if (!final_kill) {
             send(SIGCONT);  // a stopped process could not act on the signal
             if (m_spec.send_sighup) send(SIGHUP);

@@ -172,6 +172,22 @@ TEST_CASE("directories: RuntimeDirectoryPreserve= decides what outlives a run") 
         CHECK(exec.wait_exit().has_value());
         CHECK_FALSE(std::filesystem::exists(dir.file("run-base/app")));
     }
+    SECTION("restart: kept when gitvisord's stop is the first half of a restart") {
+        spec.set("runtime_directory_preserve", "\"restart\"");
+        ExecProcess exec(dir, spec);
+        REQUIRE(exec_test::eventually([&] { return std::filesystem::exists(dir.file("run-base/app/run3")); }));
+        CHECK(exec.request(R"({"op":"stop","restart":true})") == R"({"ok":true})");
+        CHECK(exec.wait_exit().has_value());
+        CHECK(std::filesystem::exists(dir.file("run-base/app/run3")));
+        std::filesystem::remove_all(dir.file("run-base"));
+    }
+    SECTION("no: removed even when the stop is for a restart") {
+        ExecProcess exec(dir, spec);
+        REQUIRE(exec_test::eventually([&] { return std::filesystem::exists(dir.file("run-base/app/run3")); }));
+        CHECK(exec.request(R"({"op":"stop","restart":true})") == R"({"ok":true})");
+        CHECK(exec.wait_exit().has_value());
+        CHECK_FALSE(std::filesystem::exists(dir.file("run-base/app")));
+    }
     SECTION("yes: kept after the end") {
         spec.set("runtime_directory_preserve", "\"yes\"");
         ExecProcess exec(dir, spec);

@@ -844,6 +844,31 @@ TEST_CASE("run: without WatchdogSec= a service is never stopped for silence, and
     CHECK(exec_test::read_file(dir.file("env")) == "unset");
 }
 
+TEST_CASE("run: a stop for a restart begins with RestartKillSignal=, a plain stop with KillSignal=") {
+    TempDir dir;
+    // Writes the name of the signal that ends it.
+    const std::string script = "trap 'echo USR1 > " + dir.file("got") + "; exit 0' USR1; trap 'echo TERM > " +
+                               dir.file("got") + "; exit 0' TERM; while :; do sleep 0.05; done";
+    SpecBuilder spec;
+    spec.start(shell(script)).set("restart_kill_signal", std::to_string(SIGUSR1));
+    SECTION("restart") {
+        ExecProcess exec(dir, spec);
+        REQUIRE(exec.wait_state("active/running"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the traps are set
+        CHECK(exec.request(R"({"op":"stop","restart":true})") == R"({"ok":true})");
+        CHECK(exec.wait_exit().has_value());
+        CHECK(exec_test::read_file(dir.file("got")) == "USR1\n");
+    }
+    SECTION("stop") {
+        ExecProcess exec(dir, spec);
+        REQUIRE(exec.wait_state("active/running"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        CHECK(exec.request(R"({"op":"stop"})") == R"({"ok":true})");
+        CHECK(exec.wait_exit().has_value());
+        CHECK(exec_test::read_file(dir.file("got")) == "TERM\n");
+    }
+}
+
 TEST_CASE("run: Type=forking takes its main process from PIDFile= once the launcher exits") {
     TempDir dir;
     SpecBuilder spec;

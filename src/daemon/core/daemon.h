@@ -138,7 +138,8 @@ private:
     void record_unmet_condition(UnitRecord record, const std::string& result, const std::string& unmet);
     // `drain`: a unit with DrainPorts= first waits for its connections to end (not for an unhealthy unit,
     // nor when gitvisord exits).
-    Result<bool> stop_unit(const std::string& name, bool drain = true);
+    // `restarting`: started again right after (a restart, or a deploy that changed it).
+    Result<bool> stop_unit(const std::string& name, bool drain = true, bool restarting = false);
     void drain(const std::string& name);
     void adopt_running_units();
 

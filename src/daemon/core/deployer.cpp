@@ -221,10 +221,10 @@ void Daemon::record_unmet_condition(UnitRecord record, const std::string& result
     record_event(e);
 }
 
-Result<bool> Daemon::stop_unit(const std::string& name, bool drain_first) {
+Result<bool> Daemon::stop_unit(const std::string& name, bool drain_first, bool restarting) {
     if (drain_first) drain(name);
     const Unit* unit = find_loaded(name);
-    return m_supervisor->stop(name, timeout_usec(unit, "TimeoutStopSec", 10 * unitfile::kUsecPerSec));
+    return m_supervisor->stop(name, timeout_usec(unit, "TimeoutStopSec", 10 * unitfile::kUsecPerSec), restarting);
 }
 
 // Commits that arrived while another deploy ran and were never deployed themselves: the next deploy goes
@@ -359,7 +359,8 @@ int64_t Daemon::deploy_commit(const std::string& commit, const DeployRequest& re
     std::map<std::string, std::string> failures;
     for (const auto& wave : plan.stop_waves) {
         run_wave(wave, [&](const std::string& name) {
-            if (Result<bool> r = stop_unit(name); !r) {
+            const PlanStep* step = plan.find(name);
+            if (Result<bool> r = stop_unit(name, true, step && step->action == StepAction::Restart); !r) {
                 std::lock_guard lock(results_mutex);
                 failures[name] = r.error();
             }

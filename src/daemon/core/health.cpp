@@ -182,7 +182,7 @@ void Daemon::follow_up_loop() {
             m_unhealthy_stops.insert(unit);
         }
         std::cerr << "gitvisord: " << unit << " is unhealthy (" << why << "): restarting\n";
-        if (Result<bool> stopped = stop_unit(unit, false); !stopped) {
+        if (Result<bool> stopped = stop_unit(unit, false, true); !stopped) {
             std::cerr << "gitvisord: cannot stop unhealthy " << unit << ": " << stopped.error() << "\n";
             continue;
         }

@@ -212,12 +212,12 @@ Object::Ptr Daemon::handle_change(const std::string& cmd, const Object::Ptr& req
         set_held(name, false);
         if (cmd == "restart") {
             const std::vector<std::string> followers = restart_followers(name);
-            if (Result<bool> r = stop_unit(name); !r) errors.push_back(name + ": " + r.error());
+            if (Result<bool> r = stop_unit(name, true, true); !r) errors.push_back(name + ": " + r.error());
             if (Result<bool> r = start_with_dependencies(name, cmd, marker, also_started); !r)
                 errors.push_back(name + ": " + r.error());
             for (const std::string& f : followers) {
                 if (!m_supervisor->running(f)) continue;
-                (void)stop_unit(f);
+                (void)stop_unit(f, true, true);
                 if (Result<bool> r = start_unit(f, "restart of " + name, marker); !r) {
                     errors.push_back(f + ": " + r.error());
                 } else {

@@ -178,6 +178,7 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
     spec.set("kill_mode", value_or_default(unit, "Service", "KillMode", std::string("control-group")));
     spec.set("kill_signal", value_or_default(unit, "Service", "KillSignal", Signal{15}).number);
     spec.set("final_kill_signal", value_or_default(unit, "Service", "FinalKillSignal", Signal{9}).number);
+    if (const Signal* s = unit.get<Signal>("Service", "RestartKillSignal")) spec.set("restart_kill_signal", s->number);
     spec.set("send_sigkill", value_or_default(unit, "Service", "SendSIGKILL", true));
     spec.set("send_sighup", value_or_default(unit, "Service", "SendSIGHUP", false));
     const int64_t watchdog = usec(unit, "WatchdogSec", 0);

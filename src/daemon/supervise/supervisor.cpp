@@ -314,10 +314,10 @@ bool Supervisor::send(const std::string& unit, const std::string& line) {
     return ::send(it->second.socket, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
 }
 
-Result<bool> Supervisor::stop(const std::string& unit, int64_t timeout_usec) {
+Result<bool> Supervisor::stop(const std::string& unit, int64_t timeout_usec, bool restarting) {
     const pid_t pid = exec_pid(unit);
     if (pid == 0) return Result<bool>::ok(false);
-    if (!send(unit, "{\"op\":\"stop\"}")) ::kill(pid, SIGTERM);  // SIGTERM to gitvisor-exec also means stop
+    if (!send(unit, restarting ? "{\"op\":\"stop\",\"restart\":true}" : "{\"op\":\"stop\"}")) ::kill(pid, SIGTERM);  // SIGTERM to gitvisor-exec also means stop
     // gitvisor-exec escalates to SIGKILL itself after TimeoutStopSec=; the grace covers ExecStop= and slow disks.
     const auto grace = std::chrono::seconds(5);
     const auto deadline = std::chrono::steady_clock::now() + grace +

@@ -60,7 +60,8 @@ public:
     Result<pid_t> start(const unitfile::Unit& unit, const CgroupLimits& limits, StartContext context);
     // Asks the unit's gitvisor-exec to stop and waits until it is gone; SIGKILLs its namespace after
     // `timeout_usec` plus a grace period. A unit that does not run is fine.
-    Result<bool> stop(const std::string& unit, int64_t timeout_usec);
+    // `restarting`: the unit is started again right after (its RestartKillSignal=, RuntimeDirectoryPreserve=).
+    Result<bool> stop(const std::string& unit, int64_t timeout_usec, bool restarting = false);
     Result<bool> kill(const std::string& unit, int signal, bool all);
     // Sends one request to the unit's gitvisor-exec on a connection of its own and waits up to
     // `timeout_ms` for the answer ({"ok":true} or {"ok":false,"error":...}): ok, or the error.
