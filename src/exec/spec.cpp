@@ -449,6 +449,7 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read("start_limit_burst", spec.start_limit_burst);
     fields.read("remain_after_exit", spec.remain_after_exit);
     fields.read("timeout_start_usec", spec.timeout_start_usec);
+    fields.read("runtime_max_usec", spec.runtime_max_usec);
     fields.read("timeout_stop_usec", spec.timeout_stop_usec);
     fields.read_enum("kill_mode", spec.kill_mode, kKillModes);
     fields.read_signal("kill_signal", spec.kill_signal);

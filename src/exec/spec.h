@@ -142,6 +142,7 @@ struct Spec {
     int64_t start_limit_burst = 5;
     bool remain_after_exit = false;
     int64_t timeout_start_usec = 90'000'000;  // kInfinity (or 0) = none
+    int64_t runtime_max_usec = kInfinity;     // RuntimeMaxSec=: longest time active; kInfinity (or 0) = none
     int64_t timeout_stop_usec = 90'000'000;
 
     KillMode kill_mode = KillMode::ControlGroup;

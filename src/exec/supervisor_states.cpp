@@ -5,6 +5,7 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 
@@ -156,6 +157,9 @@ void Supervisor::enter_running() {
         return;
     }
     if (m_up_since < 0) m_up_since = monotonic_usec();  // a reload comes back here: the first time counts
+    // RuntimeMaxSec=: counted from when the run first became active.
+    if (m_spec.runtime_max_usec > 0)
+        set_deadline(std::max<int64_t>(m_spec.runtime_max_usec - (monotonic_usec() - m_up_since), 1));
     // The watchdog runs from the end of the start (or the first WATCHDOG=1 before it) while there is a
     // main process to ping.
     if (m_phase == Phase::Running && !m_watchdog_armed) arm_watchdog();
@@ -453,6 +457,17 @@ void Supervisor::on_deadline() {
         case Phase::AutoRestart:
             restart();
             break;
+        case Phase::Running:
+        case Phase::Exited: {
+            // RuntimeMaxSec= reached: stopped as a failure, result timeout (systemd.service(5)).
+            const int64_t max = m_spec.runtime_max_usec;
+            const std::string limit = max % 1'000'000 == 0 ? std::to_string(max / 1'000'000) + " s"
+                                                           : std::to_string(max / 1000) + " ms";
+            m_log.write_line("marker", m_status.invocation, "-- RuntimeMaxSec= (" + limit + ") reached: stopping --",
+                             realtime_usec());
+            enter_stop(ServiceResult::Timeout);
+            break;
+        }
         default:
             break;
     }

@@ -869,6 +869,19 @@ TEST_CASE("run: a stop for a restart begins with RestartKillSignal=, a plain sto
     }
 }
 
+TEST_CASE("run: RuntimeMaxSec= stops a service that has been active that long, as a failure with result timeout") {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.start(command({"sleep", "60"})).set("runtime_max_usec", "700000");
+    ExecProcess exec(dir, spec);
+    REQUIRE(exec.wait_state("active/running"));
+    const auto up = std::chrono::steady_clock::now();
+    REQUIRE(exec.wait_state("failed/failed", 20));
+    CHECK(std::chrono::steady_clock::now() - up >= std::chrono::milliseconds(600));
+    CHECK(exec.field("result") == "timeout");
+    CHECK(exec.log().find("-- RuntimeMaxSec= (700 ms) reached: stopping --") != std::string::npos);
+}
+
 TEST_CASE("run: Type=forking takes its main process from PIDFile= once the launcher exits") {
     TempDir dir;
     SpecBuilder spec;

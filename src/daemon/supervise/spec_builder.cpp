@@ -175,6 +175,7 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
                                        ? usec(unit, "TimeoutStartSec", 90 * kUsecPerSec)
                                        : int64_t{-1});
     spec.set("timeout_stop_usec", usec(unit, "TimeoutStopSec", 10 * kUsecPerSec));
+    spec.set("runtime_max_usec", usec(unit, "RuntimeMaxSec", kInfinity));
     spec.set("kill_mode", value_or_default(unit, "Service", "KillMode", std::string("control-group")));
     spec.set("kill_signal", value_or_default(unit, "Service", "KillSignal", Signal{15}).number);
     spec.set("final_kill_signal", value_or_default(unit, "Service", "FinalKillSignal", Signal{9}).number);
