@@ -40,9 +40,12 @@ TEST_CASE("container mode stops units in reverse dependency order on SIGTERM and
     f.commit("three ordered units");
     f.launch_daemon(daemon_args(f, "--container"));
     for (const char* u : {"db", "app", "proxy"}) REQUIRE(eventually([&] { return f.state(u) == "active/running"; }, 20));
+    REQUIRE_FALSE(f.cgroup_parents().empty());
     f.signal_daemon(SIGTERM);
     CHECK(f.wait_daemon_exit(60) == 0);
     CHECK(slurp(order) == "proxy\napp\ndb\n");
+    // Every unit stopped: their parent cgroup folders are gone with them.
+    CHECK(f.cgroup_parents().empty());
 }
 
 TEST_CASE("a unit that ignores SIGTERM past the shutdown timeout is killed and the exit status says so",

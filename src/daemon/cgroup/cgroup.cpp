@@ -76,6 +76,13 @@ CgroupManager CgroupManager::detect(const std::string& root, const std::string& 
     return m;
 }
 
+bool CgroupManager::remove_parents() const {
+    bool all = true;
+    for (const std::string& parent : m_parents)
+        if (::rmdir(parent.c_str()) != 0 && errno != ENOENT) all = false;
+    return all;
+}
+
 std::string CgroupManager::describe() const {
     if (m_layout == CgroupLayout::None) return "none (" + m_reason + ")";
     std::string names;

@@ -111,6 +111,9 @@ public:
     Result<UnitCgroup> create(const std::string& unit, const CgroupLimits& limits) const;
     // The unit's directories, whether or not they exist (for re-adoption and clean-up).
     UnitCgroup locate(const std::string& unit) const;
+    // Removes the parent folders once no unit is left in them (gitvisord exiting after stopping every
+    // unit); a parent still holding a unit's folder stays. True when all are gone.
+    bool remove_parents() const;
 
 private:
     CgroupLayout m_layout = CgroupLayout::None;

@@ -110,6 +110,8 @@ void Daemon::shutdown() {
     if (m_supervisor && (m_options.stop_units_on_exit || m_options.container)) {
         m_supervisor->interrupt(false);
         const int stopped = stop_all_units(m_options.shutdown_timeout_usec);
+        // Nothing runs any more: the units' parent cgroup folders go too (one still in use stays).
+        if (m_supervisor->running_units().empty()) (void)m_supervisor->cgroups().remove_parents();
         std::lock_guard lock(m_health_mutex);
         if (m_exit_status == 0) m_exit_status = stopped;
     }
