@@ -267,8 +267,12 @@ TEST_CASE("real cgroups: MemoryMax= OOM-kills a process that goes beyond it") {
     pid_t shell = real.spawn("exec 2>/dev/null; head -c 104857600 /dev/zero | tail >/dev/null; exit $?");
     REQUIRE(shell > 0);
     int status = real.wait_child(shell, std::chrono::seconds(20));
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 128 + SIGKILL);
+    // The kernel picks its victim in the cgroup: usually tail (the shell then exits 128 + SIGKILL), at times
+    // the shell itself, which dies of SIGKILL. Either way the OOM killer acted, as counted below.
+    const bool tail_killed = WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGKILL;
+    const bool shell_killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    INFO("wait status " << status);
+    CHECK((tail_killed || shell_killed));
     using gitvisor::daemon::cgroup_detail::read_keyed_u64;
     std::string dir = dir_with(cg, "memory.oom_control");
     auto kills = dir.empty() ? read_keyed_u64(dir_with(cg, "memory.events") + "/memory.events", "oom_kill")
