@@ -23,9 +23,10 @@ public:
     RepoWatcher& operator=(const RepoWatcher&) = delete;
 
     // `git_dir` ends with '/'. Calls `on_change` after each batch of ref changes, and every
-    // `fallback_ms` without one.
+    // `fallback_ms` without one: a safety net for file systems whose changes inotify does not see (NFS),
+    // rare enough that an idle gitvisord stays asleep.
     Result<bool> start(const std::string& git_dir, const std::string& branch, Callback on_change,
-                       int fallback_ms = 5000);
+                       int fallback_ms = 60'000);
     void stop();
 
 private:
@@ -33,7 +34,7 @@ private:
     bool watch_branch_folder();
     std::string m_branch_folder;  // where the branch's loose ref lives
     std::string m_branch_file;    // its file name there
-    int m_fallback_ms = 5000;
+    int m_fallback_ms = 60'000;
     int m_inotify = -1;
     int m_git_dir_watch = -1;
     int m_branch_watch = -1;
