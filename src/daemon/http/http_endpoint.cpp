@@ -13,9 +13,9 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/Net/TCPServerDispatcher.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/Timespan.h>
 #include <Poco/Timestamp.h>
@@ -40,6 +40,7 @@
 #include "common/exit_codes.h"
 #include "common/json_reader.h"
 #include "common/sha256.h"
+#include "daemon/http/acceptor.h"
 
 namespace gitvisor::daemon {
 namespace {
@@ -281,6 +282,9 @@ struct Shared {
         params->setMaxQueued(static_cast<int>(kMaxQueued));
         params->setTimeout(Poco::Timespan(int64_t{options.timeout_ms} * 1000));
         params->setKeepAlive(false);
+        // A connection thread waiting for work wakes after this long to see whether it should end: rarely,
+        // so an idle gitvisord sleeps (Poco's default is 10 s).
+        params->setThreadIdleTime(Poco::Timespan(3600, 0));
     }
 
     const HttpOptions options;
@@ -557,16 +561,6 @@ private:
     Shared& m_shared;
 };
 
-// Starts each connection's clock in the accept thread, so that time spent in the queue counts.
-class Admission : public Poco::Net::TCPServerConnectionFilter {
-public:
-    explicit Admission(Deadlines& deadlines) : m_deadlines(deadlines) {}
-    bool accept(const StreamSocket& socket) override { return m_deadlines.admit(socket); }
-
-private:
-    Deadlines& m_deadlines;
-};
-
 std::string reason_of(const Poco::Exception& e) {
     if (e.code() > 0) return std::strerror(e.code());
     return e.message().empty() ? e.displayText() : e.message();
@@ -622,7 +616,7 @@ struct HttpEndpoint::Impl {
 
     Shared shared;
     Poco::ThreadPool pool;
-    std::unique_ptr<Poco::Net::TCPServer> server;
+    std::unique_ptr<Acceptor> acceptor;
     uint16_t port = 0;
     std::mutex stop_mutex;
 };
@@ -656,19 +650,21 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(HttpOptions options, H
 
     auto impl = std::make_unique<Impl>(std::move(options), std::move(handlers));
     impl->port = socket.address().port();
-    impl->server = std::make_unique<Poco::Net::TCPServer>(new ConnectionFactory(impl->shared), impl->pool,
-                                                          socket, impl->shared.params);
-    impl->server->setConnectionFilter(new Admission(impl->shared.deadlines));
-    impl->server->start();
+    // Each connection's clock starts in the accept thread, so that time spent in the queue counts.
+    Shared& shared = impl->shared;
+    impl->acceptor = std::make_unique<Acceptor>(
+        socket, new Poco::Net::TCPServerDispatcher(new ConnectionFactory(shared), impl->pool, shared.params),
+        [&shared](const StreamSocket& connection) { return shared.deadlines.admit(connection); });
+    if (Result<bool> started = impl->acceptor->start(); !started) return R::fail(started.error());
     return R::ok(std::unique_ptr<HttpEndpoint>(new HttpEndpoint(std::move(impl))));
 }
 
 void HttpEndpoint::stop() {
     Impl& impl = *m_impl;
     std::lock_guard lock(impl.stop_mutex);
-    if (!impl.server) return;
-    impl.server->stop();              // joins the accept thread; connections still queued are dropped
-    impl.server.reset();              // the listening socket is closed only with the TCPServer (Poco 1.11)
+    if (!impl.acceptor) return;
+    impl.acceptor->stop();            // joins the accept thread, closes the socket, drops queued connections
+    impl.acceptor.reset();
     impl.shared.deadlines.cut_all();  // requests still being read end now
     impl.pool.joinAll();              // answers being written are finished
 }

@@ -29,9 +29,9 @@
 // connection is closed (lines without a colon are skipped by Poco and not counted: the deadline bounds them).
 // The HTTP version must be 1.0 or 1.1 (else 505).
 //
-// Built on Poco's TCPServer and its HTTP session, request and response classes rather than HTTPServer:
-// the per-connection deadline needs to know when each connection ends, and malformed requests should get
-// a JSON error too. The accept thread wakes every 250 ms (Poco), the rest only for work or a deadline.
+// Built on Poco's TCPServerDispatcher and its HTTP session, request and response classes rather than
+// HTTPServer: the per-connection deadline needs to know when each connection ends, and malformed requests
+// should get a JSON error too. Every thread sleeps until there is work or a deadline (acceptor.h).
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/SocketAddress.h>
