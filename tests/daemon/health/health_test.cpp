@@ -51,6 +51,23 @@ uint16_t closed_port() {
     return l.port;
 }
 
+// Accepts one connection on `listener` within `wait_ms` and reads its request head: the connection (-1 when
+// none came) and the head.
+std::pair<int, std::string> accept_request(const Listener& listener, int wait_ms) {
+    pollfd p{listener.fd, POLLIN, 0};
+    if (poll(&p, 1, wait_ms) <= 0) return {-1, ""};
+    const int c = accept(listener.fd, nullptr, nullptr);
+    if (c < 0) return {-1, ""};
+    char buffer[4096];
+    std::string request;
+    while (request.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = read(c, buffer, sizeof buffer);
+        if (n <= 0) break;
+        request.append(buffer, static_cast<size_t>(n));
+    }
+    return {c, request};
+}
+
 // Answers every HTTP request on its own thread with `status_line` until destroyed.
 struct HttpResponder {
     Listener listener;
@@ -61,17 +78,8 @@ struct HttpResponder {
     explicit HttpResponder(std::string status) : status_line(std::move(status)) {
         thread = std::thread([this] {
             while (!quit) {
-                pollfd p{listener.fd, POLLIN, 0};
-                if (poll(&p, 1, 50) <= 0) continue;
-                const int c = accept(listener.fd, nullptr, nullptr);
+                const int c = accept_request(listener, 50).first;
                 if (c < 0) continue;
-                char buffer[4096];
-                std::string request;
-                while (request.find("\r\n\r\n") == std::string::npos) {
-                    const ssize_t n = read(c, buffer, sizeof buffer);
-                    if (n <= 0) break;
-                    request.append(buffer, static_cast<size_t>(n));
-                }
                 ++requests;
                 const std::string body = "ok\n";
                 const std::string answer = "HTTP/1.1 " + status_line + "\r\nContent-Length: " +
@@ -154,17 +162,8 @@ struct ScriptedServer {
     ScriptedServer(std::vector<std::string> script, size_t piece_size) : answers(std::move(script)), piece(piece_size) {
         thread = std::thread([this] {
             for (const std::string& answer : answers) {
-                pollfd p{listener.fd, POLLIN, 0};
-                if (poll(&p, 1, 5000) <= 0) return;
-                const int c = accept(listener.fd, nullptr, nullptr);
+                const auto [c, request] = accept_request(listener, 5000);
                 if (c < 0) return;
-                char buffer[4096];
-                std::string request;
-                while (request.find("\r\n\r\n") == std::string::npos) {
-                    const ssize_t n = read(c, buffer, sizeof buffer);
-                    if (n <= 0) break;
-                    request.append(buffer, static_cast<size_t>(n));
-                }
                 requests.push_back(request);
                 for (size_t at = 0; at < answer.size();) {
                     const size_t n = piece == 0 ? answer.size() - at : std::min(piece, answer.size() - at);
