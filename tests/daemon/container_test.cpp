@@ -117,6 +117,35 @@ TEST_CASE("as PID 1 of its namespace gitvisord is in container mode by itself", 
     REQUIRE(gitvisord > 0);
     CHECK(slurp("/proc/" + std::to_string(gitvisord) + "/status").find("NSpid:\t" + std::to_string(gitvisord) + "\t1\n") !=
           std::string::npos);
+    // An orphan: a process entered into the namespace (as `docker exec` does) leaves a child behind, which
+    // becomes gitvisord's; once it exits, gitvisord reaps it rather than leaving a zombie.
+    const std::string marker = (f.dir / "orphan-pid").string();
+    REQUIRE(run("nsenter --target " + std::to_string(gitvisord) + " --pid -- /bin/sh -c '/bin/sleep 0.5 & echo $! > " +
+                    marker + "'",
+                "/")
+                .exit_code == 0);
+    const auto children_of_gitvisord = [&] {
+        std::string all;
+        std::error_code ec;
+        for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(gitvisord) + "/task", ec))
+            all += slurp((task.path() / "children").string());
+        return all;
+    };
+    const auto zombies = [&] {
+        int count = 0;
+        std::istringstream pids(children_of_gitvisord());
+        for (pid_t child; pids >> child;) {
+            const std::string stat = slurp("/proc/" + std::to_string(child) + "/stat");
+            const size_t close = stat.rfind(')');
+            if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z') ++count;
+        }
+        return count;
+    };
+    // The orphan was gitvisord's child (the sleep reparented to PID 1 of the namespace) ...
+    REQUIRE(eventually([&] { return !slurp(marker).empty(); }, 10));
+    // ... and after it exits no zombie is left.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(eventually([&] { return zombies() == 0; }, 10));
     kill(gitvisord, SIGTERM);
     CHECK(f.wait_daemon_exit(60) == 0);
     CHECK(slurp(order) == "only\n");

@@ -128,14 +128,16 @@ int Daemon::exit_status() {
 
 // As PID 1 (a container), processes orphaned anywhere below become gitvisord's children: those that are not
 // a gitvisor-exec (which the supervisor waits for) are reaped once they exit. Woken by SIGCHLD, which
-// main() blocks in every thread.
+// main() blocks in every thread (shutdown sends one to this thread); the minute's timeout is a safety net.
 void Daemon::reap_orphans_loop() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     while (!m_shutting_down) {
-        timespec wait{0, 500'000'000};
+        timespec wait{60, 0};
         (void)sigtimedwait(&set, nullptr, &wait);
+        if (m_shutting_down || !m_supervisor) break;
+        const auto no_spawn = m_supervisor->hold_spawns();
         DIR* tasks = opendir("/proc/self/task");
         if (!tasks) continue;
         std::vector<pid_t> children;
@@ -146,7 +148,7 @@ void Daemon::reap_orphans_loop() {
         }
         closedir(tasks);
         for (const pid_t pid : children) {
-            if (m_supervisor && m_supervisor->is_exec_pid(pid)) continue;
+            if (m_supervisor->is_exec_pid(pid)) continue;
             int status = 0;
             (void)waitpid(pid, &status, WNOHANG);
         }

@@ -2,8 +2,10 @@
 
 #include "daemon/core/daemon.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -115,7 +117,10 @@ void Daemon::shutdown() {
         std::lock_guard lock(m_health_mutex);
         if (m_exit_status == 0) m_exit_status = stopped;
     }
-    if (m_reaper.joinable()) m_reaper.join();
+    if (m_reaper.joinable()) {
+        pthread_kill(m_reaper.native_handle(), SIGCHLD);  // ends its wait
+        m_reaper.join();
+    }
     m_supervisor.reset();
 }
 

@@ -266,6 +266,7 @@ Result<pid_t> Supervisor::start(const unitfile::Unit& unit, const CgroupLimits& 
 
     // The first control connection is a socket pair made now, so no start waits for the socket file.
     int pair[2] = {-1, -1};
+    std::shared_lock spawning(m_spawning);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         return Result<pid_t>::fail("cannot start gitvisor-exec for '" + unit.name + "': " + errno_text());
     const pid_t pid = spawn({m_exec_binary, "--spec", m_paths.spec_file(unit.name), "--control-fd",

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,6 +83,9 @@ public:
     std::optional<ExecStatus> status(const std::string& unit);
     pid_t exec_pid(const std::string& unit);
     bool is_exec_pid(pid_t pid);  // the gitvisor-exec of some unit
+    // Held while reaping orphans (container mode): no gitvisor-exec is then between its fork and its
+    // registration, when is_exec_pid() would not know it yet and reaping it would lose its end.
+    std::unique_lock<std::shared_mutex> hold_spawns() { return std::unique_lock(m_spawning); }
     pid_t main_host_pid(const std::string& unit);  // 0 when none
     std::vector<std::string> running_units();
 
@@ -119,6 +123,7 @@ private:
     void notify(const std::string& unit);  // takes m_mutex
     void notify_all_waiters();             // takes m_mutex
 
+    std::shared_mutex m_spawning;  // shared by each start() from fork to registration
     std::mutex m_mutex;
     struct Waiters {
         std::condition_variable changed;
