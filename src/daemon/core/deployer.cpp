@@ -272,7 +272,7 @@ std::map<std::string, DesiredUnit> Daemon::desired_units(const unitfile::UnitSet
 std::map<std::string, AppliedUnit> Daemon::applied_units() {
     std::map<std::string, AppliedUnit> applied;
     for (const UnitRecord& r : m_store->list_units())
-        applied[r.name] = {r.spec_hash, r.held_stopped, m_needs_start.count(r.name) > 0};
+        applied[r.name] = {r.spec_hash, r.held_stopped, m_needs_start.count(r.name) > 0, m_supervisor->running(r.name)};
     return applied;
 }
 

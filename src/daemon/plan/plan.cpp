@@ -64,6 +64,7 @@ const char* step_action_name(StepAction action) {
         case StepAction::Start: return "start";
         case StepAction::Stop: return "stop";
         case StepAction::Restart: return "restart";
+        case StepAction::Load: return "load";
     }
     return "?";
 }
@@ -75,9 +76,24 @@ const PlanStep* Plan::find(const std::string& unit) const {
 }
 
 Plan make_plan(const std::map<std::string, AppliedUnit>& applied, const std::map<std::string, DesiredUnit>& desired) {
+    // Rule 5: the units only OnFailure= names.
+    std::set<std::string> pulled_in, on_failure;
+    for (const auto& [name, d] : desired) {
+        for (const char* key : {"Requires", "Wants", "BindsTo"})
+            for (const std::string& dep : list_of(d.unit, key)) pulled_in.insert(dep);
+        for (const std::string& target : list_of(d.unit, "OnFailure")) on_failure.insert(target);
+    }
     std::map<std::string, PlanStep> steps;
     for (const auto& [name, d] : desired) {
         auto a = applied.find(name);
+        if (on_failure.count(name) && !pulled_in.count(name)) {
+            if (a == applied.end()) {
+                steps[name] = {name, StepAction::Load, "added; started when a unit names it in OnFailure= fails"};
+            } else if (a->second.spec_hash != d.spec_hash) {
+                steps[name] = {name, a->second.running ? StepAction::Restart : StepAction::Load, "changed"};
+            }
+            continue;
+        }
         if (a == applied.end()) {
             steps[name] = {name, StepAction::Start, "added"};
         } else if (a->second.spec_hash != d.spec_hash) {
@@ -117,8 +133,8 @@ Plan make_plan(const std::map<std::string, AppliedUnit>& applied, const std::map
     for (const auto& [name, d] : desired) units[name] = d.unit;
     for (const auto& [name, s] : steps) {
         plan.steps.push_back(s);
-        if (s.action != StepAction::Start) stopping.insert(name);
-        if (s.action != StepAction::Stop) starting.insert(name);
+        if (s.action == StepAction::Stop || s.action == StepAction::Restart) stopping.insert(name);
+        if (s.action == StepAction::Start || s.action == StepAction::Restart) starting.insert(name);
     }
     plan.start_waves = waves(ordering(starting, units));
     // Stops run in reverse: a unit stops before the units it was ordered after. Removed units are no longer

@@ -9,6 +9,9 @@
 //     or PartOf= it, transitively ("dependency"). A change also ends a `gitvisor stop` hold.
 //  4. An unchanged unit is left alone, except one marked needs_start (its supervisor vanished while it
 //     should have run, e.g. after a reboot), which starts ("not running") unless it is held stopped.
+//  5. A unit that only other units' OnFailure= name (no Requires=, Wants= or BindsTo= of the commit pulls
+//     it in) is started when one of them fails, not by a deploy, as systemd does not start it at boot: added
+//     or changed, it is loaded ("load": recorded, not started); a changed one that runs restarts.
 // Steps come in waves: all stops (of stopped and restarted units) first, in reverse ordering, then all
 // starts in ordering (After=/Before= between units of the plan); the units of one wave are independent
 // and may run in parallel.
@@ -25,6 +28,7 @@ struct AppliedUnit {
     std::string spec_hash;
     bool held_stopped = false;
     bool needs_start = false;
+    bool running = false;
 };
 
 struct DesiredUnit {
@@ -32,8 +36,8 @@ struct DesiredUnit {
     const unitfile::Unit* unit = nullptr;  // for dependencies and ordering
 };
 
-enum class StepAction { Start, Stop, Restart };
-const char* step_action_name(StepAction action);  // "start", "stop", "restart"
+enum class StepAction { Start, Stop, Restart, Load };
+const char* step_action_name(StepAction action);  // "start", "stop", "restart", "load"
 
 struct PlanStep {
     std::string unit;

@@ -1,5 +1,6 @@
 #include "daemon/plan/plan.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "unitfile/unit_loader.h"
@@ -23,8 +24,9 @@ struct Fixture {
         units[name] = u.unit;
         desired[name] = {hash, &units[name]};
     }
-    void have(const std::string& name, const std::string& hash, bool held = false, bool needs_start = false) {
-        applied[name] = {hash, held, needs_start};
+    void have(const std::string& name, const std::string& hash, bool held = false, bool needs_start = false,
+              bool running = true) {
+        applied[name] = {hash, held, needs_start, running};
     }
     Plan plan() const { return make_plan(applied, desired); }
 };
@@ -123,4 +125,32 @@ TEST_CASE("units whose supervisor vanished start again", "[plan]") {
     f.have("a.service", "h", false, true);
     f.have("b.service", "h", true, true);  // held: stays stopped
     CHECK(f.plan().steps == std::vector<PlanStep>{{"a.service", StepAction::Start, "not running"}});
+}
+
+TEST_CASE("a unit only OnFailure= names is loaded, not started, unless something pulls it in", "[plan]") {
+    Fixture f;
+    f.want("web.service", "w", "OnFailure=alert.service page.service");
+    f.want("alert.service", "a");
+    f.want("page.service", "p");
+    f.want("api.service", "x", "Wants=page.service");  // page is also pulled in: it starts
+    Plan p = f.plan();
+    REQUIRE(p.find("alert.service") != nullptr);
+    CHECK(p.find("alert.service")->action == StepAction::Load);
+    CHECK(std::string(step_action_name(StepAction::Load)) == "load");
+    CHECK(p.find("page.service")->action == StepAction::Start);
+    for (const auto& wave : p.start_waves)
+        CHECK(std::find(wave.begin(), wave.end(), "alert.service") == wave.end());
+
+    // Changed: loaded again while it does not run, restarted while it runs (an alert being sent).
+    Fixture g;
+    g.want("web.service", "w", "OnFailure=alert.service");
+    g.want("alert.service", "a2");
+    g.have("web.service", "w");
+    g.have("alert.service", "a1", false, false, false);
+    CHECK(g.plan().find("alert.service")->action == StepAction::Load);
+    g.have("alert.service", "a1", false, false, true);
+    CHECK(g.plan().find("alert.service")->action == StepAction::Restart);
+    // Unchanged and marked to start (after a reboot): nothing, it waits for a failure.
+    g.have("alert.service", "a2", false, true, false);
+    CHECK(g.plan().find("alert.service") == nullptr);
 }
