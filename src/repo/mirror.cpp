@@ -3,7 +3,9 @@
 #include <git2.h>
 
 #include <fstream>
+#include <cstdint>
 #include <sstream>
+#include <string_view>
 
 #include "repo/git_handles.h"
 
@@ -23,6 +25,52 @@ struct Credentials {
 };
 
 bool readable(const std::string& path) { return std::ifstream(path).good(); }
+
+// Decodes standard base64, skipping line breaks; stops at '=' or the first other character.
+std::string base64_decode(std::string_view text) {
+    std::string out;
+    uint32_t bits = 0;
+    int count = 0;
+    for (const char c : text) {
+        int v = -1;
+        if (c >= 'A' && c <= 'Z') v = c - 'A';
+        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9') v = c - '0' + 52;
+        else if (c == '+') v = 62;
+        else if (c == '/') v = 63;
+        else if (c == '\n' || c == '\r') continue;
+        else break;
+        bits = (bits << 6) | static_cast<uint32_t>(v);
+        if ((count += 6) >= 8) {
+            count -= 8;
+            out += static_cast<char>((bits >> count) & 0xff);
+        }
+    }
+    return out;
+}
+
+// Whether the private key in `path` is encrypted with a passphrase, which gitvisord has no way to ask for:
+// PEM keys say so in a header ("Proc-Type: 4,ENCRYPTED", "ENCRYPTED PRIVATE KEY"); OpenSSH keys name their
+// cipher after the "openssh-key-v1" magic ("none" when not encrypted).
+bool passphrase_protected(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream read;
+    read << in.rdbuf();
+    const std::string text = read.str();
+    if (text.find("Proc-Type: 4,ENCRYPTED") != std::string::npos ||
+        text.find("BEGIN ENCRYPTED PRIVATE KEY") != std::string::npos)
+        return true;
+    constexpr std::string_view kBegin = "-----BEGIN OPENSSH PRIVATE KEY-----";
+    const size_t begin = text.find(kBegin);
+    if (begin == std::string::npos) return false;
+    const std::string blob = base64_decode(std::string_view(text).substr(begin + kBegin.size() + 1));
+    constexpr std::string_view kMagic("openssh-key-v1\0", 15);
+    if (blob.size() < kMagic.size() + 4 || blob.compare(0, kMagic.size(), kMagic) != 0) return false;
+    const auto* p = reinterpret_cast<const unsigned char*>(blob.data()) + kMagic.size();
+    const size_t length = (size_t{p[0]} << 24) | (size_t{p[1]} << 16) | (size_t{p[2]} << 8) | p[3];
+    if (kMagic.size() + 4 + length > blob.size()) return false;
+    return blob.compare(kMagic.size() + 4, length, "none") != 0;
+}
 
 Result<bool> read_token(const std::string& path, Credentials& out) {
     std::ifstream in(path, std::ios::binary);
@@ -157,6 +205,10 @@ Result<FetchResult> fetch_branch(const std::string& mirror_path, const FetchOpti
     if (!options.ssh_key_file.empty()) {
         if (!readable(options.ssh_key_file))
             return R::fail(failed + "cannot read ssh key '" + options.ssh_key_file + "'");
+        if (passphrase_protected(options.ssh_key_file))
+            return R::fail(failed + "the ssh key '" + options.ssh_key_file +
+                           "' is protected by a passphrase, which gitvisord cannot enter: use a key without one, "
+                           "readable only by root (ssh-keygen -p -N '' -f KEY removes it)");
         credentials.ssh_private_key = options.ssh_key_file;
         if (readable(options.ssh_key_file + ".pub"))
             credentials.ssh_public_key = options.ssh_key_file + ".pub";

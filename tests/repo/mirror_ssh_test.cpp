@@ -130,7 +130,7 @@ TEST_CASE("an ssh key the server does not accept is refused", "[mirror][ssh]") {
     CHECK(r.mirror_ref() == first->tip);
 }
 
-TEST_CASE("an ssh key file that cannot be read or holds no key is an error", "[mirror][ssh]") {
+TEST_CASE("an ssh key file that cannot be read, holds no key or needs a passphrase is an error", "[mirror][ssh]") {
     if (const std::string why = ssh_unavailable(); !why.empty()) {
         WARN("skipped: " << why);
         return;
@@ -145,6 +145,26 @@ TEST_CASE("an ssh key file that cannot be read or holds no key is an error", "[m
         REQUIRE_FALSE(result.has_value());
         CHECK(result.error() == prefix + "cannot read ssh key '" + options.ssh_key_file + "'");
         CHECK_FALSE(std::filesystem::exists(r.mirror));
+    }
+    SECTION("a key protected by a passphrase: said so, before connecting") {
+        const std::filesystem::path locked = r.dir / "keys/locked";
+        const CommandResult made = run("ssh-keygen -q -t ed25519 -N 'a secret' -f " + shell_quote(locked.string()), r.dir.path());
+        REQUIRE(made.exit_code == 0);
+        options.ssh_key_file = locked.string();
+        const auto result = r.fetch(options);
+        REQUIRE_FALSE(result.has_value());
+        CHECK(result.error() == prefix + "the ssh key '" + locked.string() +
+                                    "' is protected by a passphrase, which gitvisord cannot enter: use a key without "
+                                    "one, readable only by root (ssh-keygen -p -N '' -f KEY removes it)");
+        CHECK_FALSE(std::filesystem::exists(r.mirror));
+        // The same key in PEM form.
+        REQUIRE(run("ssh-keygen -q -t rsa -b 2048 -m PEM -N 'a secret' -f " + shell_quote((r.dir / "keys/pem").string()),
+                    r.dir.path())
+                    .exit_code == 0);
+        options.ssh_key_file = (r.dir / "keys/pem").string();
+        const auto pem = r.fetch(options);
+        REQUIRE_FALSE(pem.has_value());
+        CHECK(pem.error().find("is protected by a passphrase") != std::string::npos);
     }
     SECTION("a file that holds no key: libssh2's reason") {
         options.ssh_key_file = (r.dir / "keys/garbage").string();
