@@ -130,3 +130,18 @@ TEST_CASE("remote mode over git:// from git daemon on 127.0.0.1: pushes are depl
     CHECK(f.cli("sync").exit_code == 0);
     CHECK(f.restarted("b", before));
 }
+
+TEST_CASE("remote mode warns when a token would go over plain http://", "[daemon][remote]") {
+    DaemonFixture f;
+    const std::string token = (f.dir / "token").string();
+    std::ofstream(token) << "secret\n";
+    // Nothing listens on port 1: the fetch fails, the warning is written at start-up either way.
+    f.launch_daemon("--remote http://127.0.0.1:1/units.git --token-file " + shell_quote(token) +
+                    " --fetch-interval 3600 --state-dir " + shell_quote((f.dir / "state").string()) + " --run-dir " +
+                    shell_quote((f.dir / "run").string()) + " " + f.standard_flags());
+    CHECK(eventually([&] {
+        return slurp(f.dir / "gitvisord.log")
+                   .find("warning: the token of " + token + " goes to http://127.0.0.1:1/units.git unencrypted") !=
+               std::string::npos;
+    }, 10));
+}

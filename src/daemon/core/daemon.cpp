@@ -80,6 +80,9 @@ Result<bool> Daemon::start() {
         m_fetch_thread = std::thread([this] { fetch_loop(); });
         std::cerr << "gitvisord: fetching " << m_options.remote << " (branch " << paths.branch << ") every "
                   << m_options.fetch_interval_sec << " s into " << paths.repo << "\n";
+        if (!m_options.token_file.empty() && m_options.remote.rfind("http://", 0) == 0)
+            std::cerr << "gitvisord: warning: the token of " << m_options.token_file << " goes to "
+                      << m_options.remote << " unencrypted: anyone on the way can read it (use https://)\n";
         return Result<bool>::ok(true);
     }
     if (Result<bool> w = m_watcher.start(*git_dir, m_options.paths.branch, [this] { request_deploy("commit", -1, false); });
