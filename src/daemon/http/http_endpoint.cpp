@@ -41,6 +41,7 @@
 #include "common/json_reader.h"
 #include "common/sha256.h"
 #include "daemon/http/acceptor.h"
+#include "daemon/http/deadlines.h"
 
 namespace gitvisor::daemon {
 namespace {
@@ -63,125 +64,6 @@ constexpr const char* kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
 Result<Poco::Net::SocketAddress> bad_address(const std::string& address, const std::string& reason) {
     return Result<Poco::Net::SocketAddress>::fail("invalid HTTP address '" + address + "': " + reason);
 }
-
-// The clock of every connection: from its accept to the end of its request, then again while its answer is
-// written. When one runs out, its socket is shut down, which wakes the thread blocked on it (or ends a queued
-// connection as soon as a thread takes it). A connection still waiting for a thread whose whole request head
-// has arrived is spared (its clock starts again): the wait is the server's doing, not the client's, and slow
-// clients ahead of it in the queue must not take it down with them.
-// Entries hold a reference to their socket and are removed, under the mutex, before the connection's session
-// closes the descriptor: a shutdown (or peek) never reaches a reused one.
-class Deadlines {
-public:
-    Deadlines(std::chrono::milliseconds timeout, size_t max_watched)
-        : m_timeout(timeout), m_max_watched(max_watched), m_thread([this] { run(); }) {}
-    ~Deadlines() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_stopping = true;
-        }
-        m_wake.notify_one();
-        m_thread.join();
-    }
-    Deadlines(const Deadlines&) = delete;
-    Deadlines& operator=(const Deadlines&) = delete;
-
-    // A new connection (accept thread). False when too many are being read already: it is closed then.
-    bool admit(const StreamSocket& socket) {
-        std::lock_guard lock(m_mutex);
-        if (m_entries.size() >= m_max_watched) return false;
-        arm(socket);
-        return true;
-    }
-    // A thread has taken the connection: from now on it is cut off when its time runs out, head or not.
-    void taken(const StreamSocket& socket) {
-        std::lock_guard lock(m_mutex);
-        if (const auto it = m_entries.find(socket.impl()); it != m_entries.end()) it->second.taken = true;
-    }
-    // Starts the clock again for `socket` (its answer is about to be written).
-    void watch(const StreamSocket& socket) {
-        std::lock_guard lock(m_mutex);
-        arm(socket).taken = true;
-    }
-    void release(const StreamSocket& socket) {
-        std::lock_guard lock(m_mutex);
-        m_entries.erase(socket.impl());
-    }
-    // Shuts down every watched socket now and forgets them (stop()).
-    void cut_all() {
-        std::lock_guard lock(m_mutex);
-        for (auto& [impl, entry] : m_entries) cut(entry.socket);
-        m_entries.clear();
-    }
-
-private:
-    struct Entry {
-        StreamSocket socket;
-        Clock::time_point deadline;
-        bool taken = false;  // by a thread, which is reading or answering it
-    };
-
-    Entry& arm(const StreamSocket& socket) {
-        // Every deadline is now + m_timeout, so a new one is never earlier than those the thread waits for.
-        const bool was_empty = m_entries.empty();
-        Entry& entry =
-            m_entries.insert_or_assign(socket.impl(), Entry{socket, Clock::now() + m_timeout}).first->second;
-        if (was_empty) m_wake.notify_one();
-        return entry;
-    }
-
-    // Whether a request head has arrived whole (an empty line ends it), looking without reading. A full
-    // buffer counts too: a thread will tell.
-    static bool head_arrived(const StreamSocket& socket) {
-        char buffer[16384];
-        const ssize_t n = ::recv(socket.impl()->sockfd(), buffer, sizeof buffer, MSG_PEEK | MSG_DONTWAIT);
-        if (n <= 0) return false;
-        const std::string_view seen(buffer, static_cast<size_t>(n));
-        return seen.size() == sizeof buffer || seen.find("\n\r\n") != std::string_view::npos ||
-               seen.find("\n\n") != std::string_view::npos;
-    }
-
-    static void cut(StreamSocket& socket) {
-        try {
-            socket.shutdown();
-        } catch (const Poco::Exception&) {
-            // not connected any more: nothing to wake
-        }
-    }
-
-    void run() {
-        std::unique_lock lock(m_mutex);
-        while (!m_stopping) {
-            if (m_entries.empty()) {
-                m_wake.wait(lock);
-                continue;
-            }
-            const auto now = Clock::now();
-            auto earliest = Clock::time_point::max();
-            for (auto it = m_entries.begin(); it != m_entries.end();) {
-                if (it->second.deadline <= now && !it->second.taken && head_arrived(it->second.socket)) {
-                    it->second.deadline = now + m_timeout;
-                }
-                if (it->second.deadline <= now) {
-                    cut(it->second.socket);
-                    it = m_entries.erase(it);
-                } else {
-                    earliest = std::min(earliest, it->second.deadline);
-                    ++it;
-                }
-            }
-            if (earliest != Clock::time_point::max()) m_wake.wait_until(lock, earliest);
-        }
-    }
-
-    const std::chrono::milliseconds m_timeout;
-    const size_t m_max_watched;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::map<const Poco::Net::SocketImpl*, Entry> m_entries;
-    bool m_stopping = false;
-    std::thread m_thread;  // last: started once the rest is ready
-};
 
 struct Reply {
     int status = 200;
