@@ -227,25 +227,7 @@ Session::Session(Binaries binaries, const std::string& run_base)
 Session::~Session() { clean_up(); }
 
 void Session::start_guard() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot make a pipe");
-    m_guard = ::fork();
-    if (m_guard < 0) throw std::runtime_error(std::string("cannot fork: ") + std::strerror(errno));
-    if (m_guard == 0) {
-        // Out of the terminal's way: Ctrl-C is for the benchmark, which then cleans up itself.
-        ::setpgid(0, 0);
-        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_IGN);
-        ::close(fds[1]);
-        char word = 0;
-        ssize_t n;
-        while ((n = ::read(fds[0], &word, 1)) < 0 && errno == EINTR) {
-        }
-        if (n == 1 && word == 'x') ::_exit(0);  // the benchmark cleaned up
-        sweep();
-        ::_exit(0);
-    }
-    ::close(fds[0]);
-    m_guard_pipe = fds[1];
+    m_guard.start([this] { sweep(); });
 }
 
 std::vector<std::string> Session::cli_argv(const std::vector<std::string>& args) const {
@@ -340,7 +322,7 @@ std::vector<pid_t> Session::leftover_processes() const {
     std::vector<pid_t> pids;
     const pid_t self = ::getpid();
     for (pid_t pid : all_pids()) {
-        if (pid == self || pid == m_guard) continue;
+        if (pid == self || pid == m_guard.pid()) continue;
         const std::string cmdline = process_cmdline(pid);
         if (cmdline.find(m_dir) != std::string::npos ||
             (!m_run_dir.empty() && cmdline.find(m_run_dir) != std::string::npos))
@@ -363,13 +345,7 @@ std::vector<std::string> Session::clean_up() {
     m_cleaned = true;
     stop_daemon();
     std::vector<std::string> problems = sweep();
-    if (m_guard > 0) {
-        const char done = 'x';
-        (void)!::write(m_guard_pipe, &done, 1);
-        ::close(m_guard_pipe);
-        ::waitpid(m_guard, nullptr, 0);
-        m_guard = 0;
-    }
+    m_guard.done();
     return problems;
 }
 

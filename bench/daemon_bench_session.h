@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "cleanup_guard.h"
+
 namespace gitvisor::bench {
 
 // Thrown by the waits once SIGINT, SIGTERM or SIGHUP arrived.
@@ -90,8 +92,7 @@ private:
     std::string m_repo;
     std::string m_cgroup_parent;
     pid_t m_daemon = 0;
-    pid_t m_guard = 0;
-    int m_guard_pipe = -1;  // its write end; the guard cleans up when it closes without a word
+    CleanupGuard m_guard;
     bool m_cleaned = false;
 };
 

@@ -92,23 +92,7 @@ PeerSandbox::PeerSandbox(const std::string& peer) {
 PeerSandbox::~PeerSandbox() { clean_up(); }
 
 void PeerSandbox::start_guard() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot make a pipe");
-    m_guard = ::fork();
-    if (m_guard < 0) throw std::runtime_error(std::string("cannot fork: ") + std::strerror(errno));
-    if (m_guard == 0) {
-        ::setpgid(0, 0);  // out of the terminal's way: Ctrl-C is for peer_bench, which cleans up itself
-        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_IGN);
-        ::close(fds[1]);
-        char word = 0;
-        ssize_t n;
-        while ((n = ::read(fds[0], &word, 1)) < 0 && errno == EINTR) {
-        }
-        if (n != 1 || word != 'x') sweep(m_cgroup, m_dir, false);
-        ::_exit(0);
-    }
-    ::close(fds[0]);
-    m_guard_pipe = fds[1];
+    m_guard.start([this] { sweep(m_cgroup, m_dir, false); });
 }
 
 void PeerSandbox::start(const std::vector<std::string>& argv, int stop_signal) {
@@ -187,13 +171,7 @@ std::vector<std::string> PeerSandbox::clean_up() {
         std::error_code ec;
         std::filesystem::remove_all(m_dir, ec);
     }
-    if (m_guard > 0) {
-        const char done = 'x';
-        (void)!::write(m_guard_pipe, &done, 1);
-        ::close(m_guard_pipe);
-        ::waitpid(m_guard, nullptr, 0);
-        m_guard = 0;
-    }
+    m_guard.done();
     return problems;
 }
 

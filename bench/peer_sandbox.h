@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cleanup_guard.h"
+
 namespace gitvisor::bench {
 
 class PeerSandbox {
@@ -48,8 +50,7 @@ private:
     std::string m_cgroup;
     pid_t m_supervisor = 0;
     int m_stop_signal = 0;
-    pid_t m_guard = 0;
-    int m_guard_pipe = -1;
+    CleanupGuard m_guard;
     bool m_cleaned = false;
 };
 
