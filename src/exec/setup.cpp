@@ -206,9 +206,9 @@ bool redirect_output(int target_fd, int pipe_fd, const OutputTarget& output, con
 }
 
 // Steps 1 to 3 of capabilities.h, up to the change of user (still root).
-SetupStep prepare_capabilities(const Spec& spec, uint64_t ambient, bool changes_user, int& error) {
+SetupStep prepare_capabilities(uint64_t bounding, uint64_t ambient, bool changes_user, int& error) {
     if (ambient != 0 && (error = add_inheritable_capabilities(ambient)) != 0) return SetupStep::Capabilities;
-    if (spec.capability_bounding_set && (error = limit_bounding_set(*spec.capability_bounding_set)) != 0)
+    if (bounding != kAllCapabilities && (error = limit_bounding_set(bounding)) != 0)
         return SetupStep::Capabilities;
     if (ambient != 0 && changes_user && (error = set_keep_capabilities(true)) != 0)
         return SetupStep::Capabilities;
@@ -284,10 +284,14 @@ void run_child(const ChildPlan& plan, int report_fd) {
     // 2. A session of its own: the service gets no terminal, and its process group can be signalled.
     if (::setsid() < 0) fail(report_fd, SetupStep::Setsid, errno);
 
-    // 3. Commands with the '+' prefix leave the protected mount namespace (ProtectSystem=...), as in
-    //    systemd, where they run without the file-system sandboxing.
+    // 3. Commands with the '+' prefix leave the protected mount namespace (ProtectSystem=...) and the
+    //    unit's UTS namespace (ProtectHostname=), as in systemd, where they run without the sandboxing.
     if (command.full_privileges && plan.unprotected_mount_namespace >= 0 &&
         ::setns(plan.unprotected_mount_namespace, CLONE_NEWNS) != 0) {
+        fail(report_fd, SetupStep::Namespace, errno);
+    }
+    if (command.full_privileges && plan.host_uts_namespace >= 0 &&
+        ::setns(plan.host_uts_namespace, CLONE_NEWUTS) != 0) {
         fail(report_fd, SetupStep::Namespace, errno);
     }
 
@@ -357,10 +361,10 @@ void run_child(const ChildPlan& plan, int report_fd) {
     // 8. Credentials and capabilities (capabilities.h), unless the command has the '+' prefix. Ambient
     //    capabilities outside CapabilityBoundingSet= are not raised: they would outlive the bound.
     if (!command.full_privileges) {
-        const uint64_t ambient =
-            spec.ambient_capabilities & spec.capability_bounding_set.value_or(kAllCapabilities);
+        const uint64_t bounding = effective_bounding_set(spec);
+        const uint64_t ambient = spec.ambient_capabilities & bounding;
         const bool changes_user = creds.change && creds.uid != 0;
-        if (const SetupStep step = prepare_capabilities(spec, ambient, changes_user, error);
+        if (const SetupStep step = prepare_capabilities(bounding, ambient, changes_user, error);
             step != SetupStep::None) {
             fail(report_fd, step, error);
         }

@@ -65,6 +65,8 @@ struct ChildPlan {
     int stderr_fd = -1;
     // The mount namespace without ProtectSystem= and friends, for commands with the '+' prefix; -1: none.
     int unprotected_mount_namespace = -1;
+    // The UTS namespace gitvisor-exec started in, for '+' commands under ProtectHostname=; -1: none.
+    int host_uts_namespace = -1;
 };
 
 // The uid and gid the unit's commands run as (User=, Group=; gitvisor-exec's own without them). Returns

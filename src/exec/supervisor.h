@@ -243,6 +243,7 @@ private:
 
     ExecDirectories m_directories;
     UniqueFd m_unprotected_namespace;  // for '+' commands, when ProtectSystem= and friends apply
+    UniqueFd m_host_uts_namespace;     // for '+' commands, when ProtectHostname= applies
     bool m_protected = false;
 
     HealthRun m_health;

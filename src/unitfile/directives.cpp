@@ -31,6 +31,11 @@ Directive exec(std::string_view key, std::string_view summary) {
     return {"Service", key, Exec, kList, Support::Supported, "", summary, kService, {}, {}, 0, 0, {}};
 }
 
+// A boolean sandboxing setting of systemd.exec(5), off by default.
+Directive sandbox(std::string_view key, std::string_view summary) {
+    return {"Service", key, Bool, ListMode::Single, Support::Supported, "no", summary, kExec, {}, {}, 0, 0, {}};
+}
+
 Directive rlimit(std::string_view key) {
     return {"Service", key, RLimit, ListMode::Single, Support::Supported, "", "resource limit (setrlimit)", kExec,
             {}, {}, 0, 0, {}};
@@ -169,6 +174,17 @@ std::vector<Directive> make_table() {
          {"ReadWritePaths"}},
         {"Service", "InaccessibleDirectories", Paths, kList, S, "", "old name of InaccessiblePaths=", kExec, {}, {},
          0, 0, {"InaccessiblePaths"}},
+        sandbox("PrivateDevices", "a /dev of pseudo devices only; no CAP_MKNOD, CAP_SYS_RAWIO"),
+        sandbox("ProtectKernelTunables", "read-only /proc/sys, /sys and other kernel variables"),
+        sandbox("ProtectKernelModules", "no module loading: no CAP_SYS_MODULE, no /usr/lib/modules"),
+        sandbox("ProtectKernelLogs", "no kernel log: no CAP_SYSLOG, no /proc/kmsg, /dev/kmsg"),
+        sandbox("ProtectControlGroups", "read-only /sys/fs/cgroup"),
+        sandbox("ProtectHostname", "a host name of its own (UTS namespace)"),
+        sandbox("ProtectClock", "no clock changes: no CAP_SYS_TIME, CAP_WAKE_ALARM"),
+        {"Service", "ProtectProc", Enum, one, S, "default", "hidepid= of the unit's /proc", kExec,
+         {"noaccess", "invisible", "ptraceable", "default"}, {}, 0, 0, {}},
+        {"Service", "ProcSubset", Enum, one, S, "all", "pid: only the processes in the unit's /proc", kExec,
+         {"all", "pid"}, {}, 0, 0, {}},
         {"Service", "CapabilityBoundingSet", Capabilities, kList, S, "", "capability bounding set", kExec, {}, {},
          0, 0, {}},
         {"Service", "AmbientCapabilities", Capabilities, kList, S, "", "ambient capabilities", kExec, {}, {}, 0, 0,
@@ -306,7 +322,7 @@ constexpr IgnoredDirective kIgnored[] = {
     {"Service", "ExecPaths", kExec}, {"Service", "NoExecPaths", kExec}, {"Service", "ExecSearchPath", kExec},
     {"Service", "RootDirectory", kExec}, {"Service", "RootImage", kExec}, {"Service", "RootImageOptions", kExec},
     {"Service", "RootHash", kExec}, {"Service", "RootHashSignature", kExec}, {"Service", "RootVerity", kExec},
-    {"Service", "MountAPIVFS", kExec}, {"Service", "ProtectProc", kExec}, {"Service", "ProcSubset", kExec},
+    {"Service", "MountAPIVFS", kExec},
     {"Service", "BindPaths", kExec}, {"Service", "BindReadOnlyPaths", kExec}, {"Service", "MountImages", kExec},
     {"Service", "ExtensionImages", kExec}, {"Service", "ExtensionDirectories", kExec},
     {"Service", "DynamicUser", kExec}, {"Service", "PAMName", kExec}, {"Service", "SecureBits", kExec},
@@ -322,11 +338,9 @@ constexpr IgnoredDirective kIgnored[] = {
     {"Service", "LogRateLimitIntervalSec", kExec}, {"Service", "LogRateLimitBurst", kExec},
     {"Service", "LogFilterPatterns", kExec}, {"Service", "LogNamespace", kExec}, {"Service", "SyslogFacility", kExec},
     {"Service", "SyslogLevel", kExec}, {"Service", "SyslogLevelPrefix", kExec}, {"Service", "UtmpIdentifier", kExec},
-    {"Service", "UtmpMode", kExec}, {"Service", "PrivateDevices", kExec}, {"Service", "PrivateNetwork", kExec},
+    {"Service", "UtmpMode", kExec}, {"Service", "PrivateNetwork", kExec},
     {"Service", "NetworkNamespacePath", kExec}, {"Service", "PrivateIPC", kExec}, {"Service", "IPCNamespacePath", kExec},
-    {"Service", "PrivateUsers", kExec}, {"Service", "ProtectHostname", kExec}, {"Service", "ProtectClock", kExec},
-    {"Service", "ProtectKernelTunables", kExec}, {"Service", "ProtectKernelModules", kExec},
-    {"Service", "ProtectKernelLogs", kExec}, {"Service", "ProtectControlGroups", kExec},
+    {"Service", "PrivateUsers", kExec},
     {"Service", "RestrictAddressFamilies", kExec}, {"Service", "RestrictFileSystems", kExec},
     {"Service", "RestrictNamespaces", kExec}, {"Service", "LockPersonality", kExec},
     {"Service", "MemoryDenyWriteExecute", kExec}, {"Service", "RestrictRealtime", kExec},

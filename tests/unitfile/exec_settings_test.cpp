@@ -74,3 +74,45 @@ TEST_CASE("an empty CapabilityBoundingSet= is the empty set, and the old *Direct
     CHECK(*u.unit.get<std::vector<std::string>>("Service", "ReadOnlyPaths") == std::vector<std::string>{"/srv"});
     CHECK(*u.unit.get<std::vector<std::string>>("Service", "InaccessiblePaths") == std::vector<std::string>{"/secret"});
 }
+
+TEST_CASE("the kernel-facing sandbox settings are booleans, ProtectProc= and ProcSubset= enumerations",
+          "[loader]") {
+    const LoadedUnit u = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "PrivateDevices=yes\n"
+        "ProtectKernelTunables=true\n"
+        "ProtectKernelModules=on\n"
+        "ProtectKernelLogs=1\n"
+        "ProtectControlGroups=yes\n"
+        "ProtectHostname=yes\n"
+        "ProtectClock=no\n"
+        "ProtectProc=invisible\n"
+        "ProcSubset=pid\n");
+    CHECK(messages(u).empty());
+    for (const char* key : {"PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
+                            "ProtectControlGroups", "ProtectHostname"})
+        CHECK(*u.unit.get<bool>("Service", key));
+    CHECK_FALSE(*u.unit.get<bool>("Service", "ProtectClock"));
+    CHECK(*u.unit.get<std::string>("Service", "ProtectProc") == "invisible");
+    CHECK(*u.unit.get<std::string>("Service", "ProcSubset") == "pid");
+
+    const LoadedUnit plain = load("[Service]\nExecStart=/bin/true\n");
+    CHECK_FALSE(value_or_default(plain.unit, "Service", "PrivateDevices", true));
+    CHECK(value_or_default(plain.unit, "Service", "ProtectProc", std::string("?")) == "default");
+    CHECK(value_or_default(plain.unit, "Service", "ProcSubset", std::string("?")) == "all");
+
+    const LoadedUnit bad = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "PrivateDevices=maybe\n"
+        "ProtectProc=hidden\n"
+        "ProcSubset=Pid\n");
+    CHECK(messages(bad) ==
+          Strings{"test.service:3: error: invalid value 'maybe' for PrivateDevices=: expected a boolean "
+                  "(yes/no, true/false, on/off, 1/0)",
+                  "test.service:4: error: invalid value 'hidden' for ProtectProc=: expected one of noaccess, "
+                  "invisible, ptraceable, default (values are case-sensitive)",
+                  "test.service:5: error: invalid value 'Pid' for ProcSubset=: expected one of all, pid (values are "
+                  "case-sensitive)"});
+}

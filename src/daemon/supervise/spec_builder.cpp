@@ -130,6 +130,17 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
                                                           {"read_write_paths", "ReadWritePaths"},
                                                           {"inaccessible_paths", "InaccessiblePaths"}})
         spec.set(field, strings(value_or_default(unit, "Service", key, std::vector<std::string>{})));
+    for (const auto& [field, key] : std::vector<std::pair<const char*, const char*>>{
+             {"private_devices", "PrivateDevices"},
+             {"protect_kernel_tunables", "ProtectKernelTunables"},
+             {"protect_kernel_modules", "ProtectKernelModules"},
+             {"protect_kernel_logs", "ProtectKernelLogs"},
+             {"protect_control_groups", "ProtectControlGroups"},
+             {"protect_hostname", "ProtectHostname"},
+             {"protect_clock", "ProtectClock"}})
+        spec.set(field, value_or_default(unit, "Service", key, false));
+    spec.set("protect_proc", value_or_default(unit, "Service", "ProtectProc", std::string("default")));
+    spec.set("proc_subset", value_or_default(unit, "Service", "ProcSubset", std::string("all")));
     // RuntimeDirectory= and the others, with the roots systemd uses for the system manager.
     for (const auto& [field, key, base] : std::vector<std::tuple<std::string, std::string, const char*>>{
              {"runtime_directory", "RuntimeDirectory", "/run"},
