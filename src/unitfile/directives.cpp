@@ -185,6 +185,20 @@ std::vector<Directive> make_table() {
          {"noaccess", "invisible", "ptraceable", "default"}, {}, 0, 0, {}},
         {"Service", "ProcSubset", Enum, one, S, "all", "pid: only the processes in the unit's /proc", kExec,
          {"all", "pid"}, {}, 0, 0, {}},
+        {"Service", "SystemCallFilter", SyscallList, kList, S, "",
+         "allowed system calls ('~': denied ones); the first assignment decides", kExec, {}, {}, 0, 0, {}},
+        {"Service", "SystemCallErrorNumber", ErrnoAction, one, S, "kill",
+         "what a filtered system call returns (kill: the process dies)", kExec, {}, {}, 0, 0, {}},
+        {"Service", "SystemCallArchitectures", Architectures, kList, S, "",
+         "architectures whose system calls are allowed", kExec, {}, {}, 0, 0, {}},
+        sandbox("LockPersonality", "no change of the execution domain (personality)"),
+        sandbox("MemoryDenyWriteExecute", "no memory both writable and executable"),
+        sandbox("RestrictRealtime", "no realtime scheduling"),
+        sandbox("RestrictSUIDSGID", "no set-user-ID or set-group-ID files"),
+        {"Service", "RestrictNamespaces", Namespaces, kList, S, "no", "which namespaces may be made or joined",
+         kExec, {}, {}, 0, 0, {}},
+        {"Service", "RestrictAddressFamilies", AddressFamilies, kList, S, "",
+         "socket address families allowed ('~': denied ones)", kExec, {}, {}, 0, 0, {}},
         {"Service", "CapabilityBoundingSet", Capabilities, kList, S, "", "capability bounding set", kExec, {}, {},
          0, 0, {}},
         {"Service", "AmbientCapabilities", Capabilities, kList, S, "", "ambient capabilities", kExec, {}, {}, 0, 0,
@@ -340,13 +354,8 @@ constexpr IgnoredDirective kIgnored[] = {
     {"Service", "SyslogLevel", kExec}, {"Service", "SyslogLevelPrefix", kExec}, {"Service", "UtmpIdentifier", kExec},
     {"Service", "UtmpMode", kExec}, {"Service", "PrivateNetwork", kExec},
     {"Service", "NetworkNamespacePath", kExec}, {"Service", "PrivateIPC", kExec}, {"Service", "IPCNamespacePath", kExec},
-    {"Service", "PrivateUsers", kExec},
-    {"Service", "RestrictAddressFamilies", kExec}, {"Service", "RestrictFileSystems", kExec},
-    {"Service", "RestrictNamespaces", kExec}, {"Service", "LockPersonality", kExec},
-    {"Service", "MemoryDenyWriteExecute", kExec}, {"Service", "RestrictRealtime", kExec},
-    {"Service", "RestrictSUIDSGID", kExec}, {"Service", "RemoveIPC", kExec}, {"Service", "PrivateMounts", kExec},
-    {"Service", "MountFlags", kExec}, {"Service", "SystemCallFilter", kExec},
-    {"Service", "SystemCallErrorNumber", kExec}, {"Service", "SystemCallArchitectures", kExec},
+    {"Service", "PrivateUsers", kExec}, {"Service", "RestrictFileSystems", kExec},
+    {"Service", "RemoveIPC", kExec}, {"Service", "PrivateMounts", kExec}, {"Service", "MountFlags", kExec},
     {"Service", "SystemCallLog", kExec}, {"Service", "TemporaryFileSystem", kExec},
     {"Service", "LoadCredential", kExec}, {"Service", "LoadCredentialEncrypted", kExec},
     {"Service", "SetCredential", kExec}, {"Service", "SetCredentialEncrypted", kExec},
@@ -498,6 +507,11 @@ const char* value_type_name(ValueType type) {
         case ValueType::Condition: return "condition";
         case PathCondition: return "path condition";
         case StdOutput: return "inherit, null, journal, file:PATH, append:PATH, truncate:PATH";
+        case SyscallList: return "system call names and @groups, '~' prefix for a deny list";
+        case ErrnoAction: return "errno name or number, or kill";
+        case Architectures: return "native or architecture names";
+        case AddressFamilies: return "AF_* names, '~' prefix for a deny list, or none";
+        case Namespaces: return "boolean, or namespace types with an optional '~' prefix";
     }
     return "value";
 }

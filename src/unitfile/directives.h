@@ -44,6 +44,11 @@ enum class ValueType {
     Url,           // an http:// or https:// URL with a host
     HostPort,      // host:port, [IPv6]:port
     Ports,         // space-separated port numbers
+    SyscallList,   // system call names and @groups, optionally the whole list prefixed by '~'
+    ErrnoAction,   // an errno name or number, or kill
+    Architectures, // native, x86-64, arm64...
+    AddressFamilies, // AF_* names, optionally prefixed by '~', or none
+    Namespaces,    // a boolean, or namespace types optionally prefixed by '~'
 };
 
 enum class ListMode {
