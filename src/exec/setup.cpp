@@ -53,6 +53,7 @@ constexpr StepInfo kSteps[] = {
     {SetupStep::CacheDirectory, "CACHE-DIRECTORY", 239},
     {SetupStep::LogsDirectory, "LOGS-DIRECTORY", 240},
     {SetupStep::ConfigurationDirectory, "CONFIGURATION-DIRECTORY", 241},
+    {SetupStep::Seccomp, "SECCOMP", 228},
 };
 
 [[noreturn]] void fail(int report_fd, SetupStep step, int error) {
@@ -225,18 +226,28 @@ void reset_signals() {
     }
 }
 
-// execve of a path, or of a bare name in the fixed search path (never $PATH). Returns the errno.
-int exec_command(const std::string& path, char* const argv[], char* const envp[]) {
-    if (path.find('/') != std::string::npos) {
-        ::execve(path.c_str(), argv, envp);
-        return errno;
-    }
-    int result = ENOENT;
+// The paths execve tries for a command: the path, or a bare name in the fixed search path (never
+// $PATH). Made before the seccomp filter is loaded, so that nothing but execve runs after it.
+std::vector<std::string> exec_candidates(const std::string& path) {
+    if (path.find('/') != std::string::npos) return {path};
+    std::vector<std::string> out;
     std::string_view dirs = kDefaultPath;
     while (!dirs.empty()) {
         const size_t colon = dirs.find(':');
-        const std::string candidate = std::string(dirs.substr(0, colon)) + "/" + path;
+        out.push_back(std::string(dirs.substr(0, colon)) + "/" + path);
         dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    }
+    return out;
+}
+
+// execve of each candidate in turn. Returns the errno.
+int exec_command(const std::vector<std::string>& candidates, char* const argv[], char* const envp[]) {
+    if (candidates.size() == 1) {
+        ::execve(candidates[0].c_str(), argv, envp);
+        return errno;
+    }
+    int result = ENOENT;
+    for (const std::string& candidate : candidates) {
         ::execve(candidate.c_str(), argv, envp);
         if (errno == EACCES)
             result = EACCES;
@@ -393,7 +404,7 @@ void run_child(const ChildPlan& plan, int report_fd) {
         fail(report_fd, SetupStep::NoNewPrivileges, errno);
     }
 
-    // 10. $VAR expansion (unless ':'), then execve.
+    // 10. $VAR expansion (unless ':'), then the seccomp filter (seccomp.h), last, then execve.
     const std::vector<std::string> args = unitfile::expand_exec_argv(command, env);
     std::vector<char*> argv;
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -402,7 +413,12 @@ void run_child(const ChildPlan& plan, int report_fd) {
     std::vector<char*> envp;
     for (const std::string& entry : env_strings) envp.push_back(const_cast<char*>(entry.c_str()));
     envp.push_back(nullptr);
-    fail(report_fd, SetupStep::Exec, exec_command(command.path, argv.data(), envp.data()));
+    const std::vector<std::string> candidates = exec_candidates(command.path);
+    if (plan.seccomp != nullptr && !command.full_privileges &&
+        (error = install_seccomp(*plan.seccomp, report_fd)) != 0) {
+        fail(report_fd, SetupStep::Seccomp, error);
+    }
+    fail(report_fd, SetupStep::Exec, exec_command(candidates, argv.data(), envp.data()));
 }
 
 }  // namespace gitvisor::exec

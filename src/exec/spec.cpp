@@ -449,6 +449,18 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read("protect_clock", spec.protect_clock);
     fields.read_enum("protect_proc", spec.protect_proc, kProtectProc);
     fields.read_enum("proc_subset", spec.proc_subset, kProcSubset);
+    fields.read("system_call_filter", spec.system_call_filter);
+    if (const JsonValue* v = fields.get("system_call_error_number", JsonType::Number)) {
+        if (auto i = fields.integer_in("system_call_error_number", *v, 0, 4095))
+            spec.system_call_error_number = static_cast<int>(*i);
+    }
+    fields.read("system_call_architectures", spec.system_call_architectures);
+    fields.read("lock_personality", spec.lock_personality);
+    fields.read("memory_deny_write_execute", spec.memory_deny_write_execute);
+    fields.read("restrict_realtime", spec.restrict_realtime);
+    fields.read("restrict_suid_sgid", spec.restrict_suid_sgid);
+    fields.read("restrict_namespaces", spec.restrict_namespaces);
+    fields.read("restrict_address_families", spec.restrict_address_families);
     for (size_t type = 0; type < kDirectoryTypes; ++type)
         fields.read_directory(kDirectoryFields[type], spec.directories[type]);
     fields.read_enum("runtime_directory_preserve", spec.runtime_directory_preserve, kPreserveModes);

@@ -134,6 +134,17 @@ struct Spec {
     bool protect_clock = false;
     ProtectProc protect_proc = ProtectProc::Default;
     ProcSubset proc_subset = ProcSubset::All;
+    // The seccomp settings (seccomp.h). The lists hold each assignment as written ("~@mount",
+    // "AF_UNIX AF_INET"), merged by gitvisor-exec as systemd merges them; empty: not set.
+    std::vector<std::string> system_call_filter;
+    int system_call_error_number = 0;  // 0: a filtered call kills the process
+    std::vector<std::string> system_call_architectures;
+    bool lock_personality = false;
+    bool memory_deny_write_execute = false;
+    bool restrict_realtime = false;
+    bool restrict_suid_sgid = false;
+    std::vector<std::string> restrict_namespaces;
+    std::vector<std::string> restrict_address_families;
     // The directories, indexed by DirectoryType, and RuntimeDirectoryPreserve=.
     std::array<ExecDirectory, kDirectoryTypes> directories = {{{"/run", {}, 0755},
                                                                {"/var/lib", {}, 0755},

@@ -3,11 +3,12 @@
 // The unit's file system: RuntimeDirectory= and the other directories (made before every run, the
 // runtime ones emptied or removed after it), and, once at start-up, ProtectSystem=, ProtectHome=,
 // ReadOnlyPaths=, ReadWritePaths=, InaccessiblePaths=, PrivateDevices=, ProtectKernel*=... (protect.h),
-// ProtectHostname= and PrivateTmp=.
+// ProtectHostname= and PrivateTmp=; and the seccomp filter (seccomp.h), made once.
 
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,6 +88,18 @@ Result<bool> Supervisor::set_up_file_system(bool own_mount_namespace, SetupStep*
             }
         }
     }
+    return Result<bool>::ok(true);
+}
+
+Result<bool> Supervisor::prepare_seccomp(SetupStep* step, int* error) {
+    auto policy = seccomp_policy(m_spec);
+    if (!policy) {
+        *step = SetupStep::Seccomp;
+        *error = EINVAL;
+        return Result<bool>::fail(m_spec.unit + ": cannot make the seccomp filter: " + policy.error());
+    }
+    // LockPersonality= keeps the execution domain gitvisor-exec itself runs in.
+    if (policy->any()) m_seccomp = build_seccomp_program(*policy, static_cast<unsigned long>(::personality(0xFFFFFFFF)));
     return Result<bool>::ok(true);
 }
 
