@@ -24,6 +24,6 @@ int main(int argc, char** argv) {
         return 0;
     }
 #endif
-    std::printf("unsupported\n");
+    std::printf("unsupported %.*s\n", static_cast<int>(what.size()), what.data());
     return 0;
 }
