@@ -39,7 +39,25 @@ int bind_optional_directory(const std::string& source, const std::string& target
 
 }  // namespace
 
+namespace {
+
+// The nodes and folders get the modes asked for (0666 for /dev/null, 1777 for /dev/shm), whatever
+// gitvisor-exec's own umask; restored on return.
+class NoUmask {
+public:
+    NoUmask() : m_saved(::umask(0)) {}
+    ~NoUmask() { ::umask(m_saved); }
+    NoUmask(const NoUmask&) = delete;
+    NoUmask& operator=(const NoUmask&) = delete;
+
+private:
+    mode_t m_saved;
+};
+
+}  // namespace
+
 int mount_private_dev(const std::string& dev) {
+    const NoUmask no_umask;
     // Not nodev: the nodes must work. noexec and nosuid, as systemd mounts it.
     if (::mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=0755,size=4m") != 0)
         return errno;

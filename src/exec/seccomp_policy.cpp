@@ -39,6 +39,10 @@ bool for_each_syscall(std::string_view name, const F& each, int depth = 0) {
         if (const int number = syscall_number(name); number >= 0) each(number);
         return true;
     }
+    if (name == "@known") {
+        for (size_t i = 0; i < syscall_count(); ++i) each(syscall_number_at(i));
+        return true;
+    }
     const unitfile::SyscallGroup* group = unitfile::find_syscall_group(name);
     if (group == nullptr || depth > 4) return false;
     bool inverted = false;

@@ -37,6 +37,7 @@ int syscall_number(std::string_view name) {
 }
 
 size_t syscall_count() { return std::size(kSyscalls); }
+int syscall_number_at(size_t i) { return kSyscalls[i].number; }
 
 uint32_t native_audit_arch() { return audit_arch_of(unitfile::native_architecture_name()); }
 

@@ -9,8 +9,9 @@ namespace gitvisor::exec {
 
 // "read" -> SYS_read; -1 for a name this architecture does not have.
 int syscall_number(std::string_view name);
-// How many names the table has (for tests).
+// How many names the table has, and the number of the i-th.
 size_t syscall_count();
+int syscall_number_at(size_t i);
 
 // AUDIT_ARCH_* of the native architecture: what seccomp_data.arch holds for its system calls.
 uint32_t native_audit_arch();

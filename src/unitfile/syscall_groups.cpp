@@ -46,6 +46,8 @@ constexpr SyscallGroup kGroups[] = {
      "mq_timedsend_time64 mq_unlink msgctl msgget msgrcv msgsnd pipe pipe2 process_madvise process_vm_readv "
      "process_vm_writev semctl semget semop semtimedop semtimedop_time64 shmat shmctl shmdt shmget"},
     {"@keyring", "add_key keyctl request_key"},
+    // Every system call of the architecture: gitvisor-exec fills it from its own table.
+    {"@known", ""},
     {"@memlock", "mlock mlock2 mlockall munlock munlockall"},
     {"@module", "delete_module finit_module init_module"},
     {"@mount",
@@ -68,6 +70,7 @@ constexpr SyscallGroup kGroups[] = {
     {"@raw-io",
      "ioperm iopl pciconfig_iobase pciconfig_read pciconfig_write s390_pci_mmio_read s390_pci_mmio_write"},
     {"@reboot", "kexec_file_load kexec_load reboot"},
+    {"@sandbox", "landlock_add_rule landlock_create_ruleset landlock_restrict_self seccomp"},
     {"@resources",
      "ioprio_set mbind migrate_pages move_pages nice sched_setaffinity sched_setattr sched_setparam "
      "sched_setscheduler set_mempolicy setpriority setrlimit"},

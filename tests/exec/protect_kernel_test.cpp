@@ -134,7 +134,8 @@ TEST_CASE("protect kernel: PrivateDevices= leaves the pseudo devices and no bloc
         (block.empty() ? std::string() : "test -e " + block + " && echo block=present || echo block=absent; ") +
         "echo x > /dev/null && echo null=works; head -c 8 /dev/urandom | wc -c | sed 's/^/urandom=/'; "
         "test -c /dev/zero && echo zero=present; test -e /dev/kmsg || echo kmsg=absent; "
-        "test -d /dev/shm && echo shm=present; grep -E '^CapBnd:' /proc/self/status";
+        "test -d /dev/shm && echo shm=present; stat -c 'mode %n %a' /dev/null /dev/urandom /dev/shm; "
+        "grep -E '^CapBnd:' /proc/self/status";
     const std::string log = run_unit(script, {{"private_devices", "true"}}, mode);
     INFO(log);
     if (!block.empty()) CHECK(log.find("block=absent") != std::string::npos);
@@ -143,6 +144,10 @@ TEST_CASE("protect kernel: PrivateDevices= leaves the pseudo devices and no bloc
     CHECK(log.find("zero=present") != std::string::npos);
     CHECK(log.find("kmsg=absent") != std::string::npos);
     CHECK(log.find("shm=present") != std::string::npos);
+    // Whatever gitvisor-exec's umask: anyone may use them.
+    CHECK(log.find("mode /dev/null 666") != std::string::npos);
+    CHECK(log.find("mode /dev/urandom 666") != std::string::npos);
+    CHECK(log.find("mode /dev/shm 1777") != std::string::npos);
     CHECK(log.find(cap_line("CapBnd", host_bounding_set() & ~(bit("CAP_MKNOD") | bit("CAP_SYS_RAWIO")))) !=
           std::string::npos);
     // The host's /dev is untouched.
@@ -314,4 +319,47 @@ TEST_CASE("protect kernel: the settings plan systemd's paths") {
     CHECK(mode_of("/proc") == static_cast<int>(MountMode::ReadWriteImplicit));
     CHECK(mode_of("/proc/sys") == static_cast<int>(MountMode::ReadOnly));
     CHECK(mode_of("/proc/kcore") == static_cast<int>(MountMode::Inaccessible));
+}
+
+TEST_CASE("protect kernel: all of them together under ProtectSystem=strict, and '+' commands without them") {
+    EXEC_TEST_SKIP_UNLESS_ROOT("mounts and User=");
+    const Mode mode = generate_mode();
+    INFO(exec_test::mode_name(mode));
+    TempDir dir;
+    const std::string block = host_block_device();
+    const std::string probe =
+        "test -e /dev/kmsg && echo kmsg=present || echo kmsg=absent; echo x > /dev/null && echo null=works; "
+        "test -e /proc/sys && echo sys=present || echo sys=absent; "
+        "test -e /proc/1 && echo pid1=visible || echo pid1=hidden; "
+        "touch /etc/.gitvisor-x 2>/dev/null || echo etc=refused";
+    SpecBuilder spec;
+    spec.set("type", "\"oneshot\"")
+        .set("exec_start_pre", list({shell("echo plus: ; " + probe, "\"full_privileges\":true")}))
+        .set("exec_start", list({shell("echo main: ; " + probe)}))
+        .set("user", "\"nobody\"")
+        .set("protect_system", "\"strict\"")
+        .set("private_devices", "true")
+        .set("protect_kernel_tunables", "true")
+        .set("protect_kernel_logs", "true")
+        .set("protect_control_groups", "true")
+        .set("protect_proc", "\"invisible\"")
+        .set("proc_subset", "\"pid\"");
+    ExecProcess exec(dir, spec, mode);
+    REQUIRE(exec.wait_exit() == 0);
+    const std::string log = exec.log();
+    INFO(log);
+    const size_t main = log.find("main:");
+    REQUIRE(main != std::string::npos);
+    const std::string plus = log.substr(0, main);
+    const std::string unit = log.substr(main);
+    CHECK(unit.find("kmsg=absent") != std::string::npos);
+    CHECK(unit.find("null=works") != std::string::npos);
+    CHECK(unit.find("sys=absent") != std::string::npos);
+    CHECK(unit.find("pid1=hidden") != std::string::npos);
+    CHECK(unit.find("etc=refused") != std::string::npos);
+    // The '+' command runs as root in the tree without the protections.
+    CHECK(plus.find("kmsg=present") != std::string::npos);
+    CHECK(plus.find("sys=present") != std::string::npos);
+    CHECK(plus.find("pid1=visible") != std::string::npos);
+    ::unlink("/etc/.gitvisor-x");
 }

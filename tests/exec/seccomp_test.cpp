@@ -113,6 +113,8 @@ TEST_CASE("seccomp: SystemCallFilter= assignments merge as in systemd") {
     CHECK(deny.action == (SECCOMP_RET_ERRNO | 1));
     // Groups of groups; an empty assignment resets.
     CHECK(has(policy_of(R"(,"system_call_filter":["@system-service"])"), "socket"));
+    CHECK(policy_of(R"(,"system_call_filter":["@known"])").syscalls.size() == gitvisor::exec::syscall_count());
+    CHECK(has(policy_of(R"(,"system_call_filter":["~@sandbox"])"), "seccomp"));
     CHECK(policy_of(R"(,"system_call_filter":["@mount",""])").filter == Filter::None);
     auto spec = gitvisor::exec::parse_spec(
         R"({"version":1,"unit":"t","status_file":"/s","control_socket":"/c","exec_start":[{"path":"/x"}],)"
@@ -374,4 +376,14 @@ TEST_CASE("seccomp: '+' commands run without the filter, User= commands with it"
     CHECK(log.find("mount -1 13\n") != std::string::npos);  // nobody: the filter answers
     // Without CAP_SYS_ADMIN, the filter needs no_new_privs, which it sets.
     CHECK(log.find("NoNewPrivs:\t1") != std::string::npos);
+}
+
+TEST_CASE("seccomp: a filter that cannot be made fails the unit at step SECCOMP") {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.start(command({"sleep", "60"})).set("system_call_filter", quoted_list({"@no-such-group"}));
+    ExecProcess exec(dir, spec);
+    CHECK(exec.wait_exit() == 1);
+    CHECK(exec.state() == "failed/failed");
+    CHECK(exec.field("failed_step") == "SECCOMP");
 }
