@@ -326,12 +326,16 @@ TEST_CASE("protect kernel: all of them together under ProtectSystem=strict, and 
     const Mode mode = generate_mode();
     INFO(exec_test::mode_name(mode));
     TempDir dir;
-    const std::string block = host_block_device();
+    const std::string etc_file = "/etc/.gitvisor-protect-test-" + std::to_string(::getpid());
+    struct Remove {
+        std::string path;
+        ~Remove() { ::unlink(path.c_str()); }
+    } remove{etc_file};
     const std::string probe =
         "test -e /dev/kmsg && echo kmsg=present || echo kmsg=absent; echo x > /dev/null && echo null=works; "
         "test -e /proc/sys && echo sys=present || echo sys=absent; "
         "test -e /proc/1 && echo pid1=visible || echo pid1=hidden; "
-        "touch /etc/.gitvisor-x 2>/dev/null || echo etc=refused";
+        "touch " + etc_file + " 2>/dev/null || echo etc=refused";
     SpecBuilder spec;
     spec.set("type", "\"oneshot\"")
         .set("exec_start_pre", list({shell("echo plus: ; " + probe, "\"full_privileges\":true")}))
@@ -361,5 +365,4 @@ TEST_CASE("protect kernel: all of them together under ProtectSystem=strict, and 
     CHECK(plus.find("kmsg=present") != std::string::npos);
     CHECK(plus.find("sys=present") != std::string::npos);
     CHECK(plus.find("pid1=visible") != std::string::npos);
-    ::unlink("/etc/.gitvisor-x");
 }
