@@ -19,6 +19,7 @@
 using exec_test::ExecProcess;
 using exec_test::list;
 using exec_test::Mode;
+using exec_test::run_oneshot;
 using exec_test::shell;
 using exec_test::SpecBuilder;
 using exec_test::TempDir;
@@ -28,18 +29,6 @@ namespace {
 Mode generate_mode() {
     const Mode mode = GENERATE(Mode::Plain, Mode::Namespace);
     return mode;
-}
-
-// Runs `script` as a oneshot unit with `fields` set ({name, raw JSON}); returns its log.
-std::string run_unit(const std::string& script, const std::vector<std::pair<std::string, std::string>>& fields,
-                     Mode mode) {
-    TempDir dir;
-    SpecBuilder spec;
-    spec.set("type", "\"oneshot\"").set("exec_start", list({shell(script)}));
-    for (const auto& [name, value] : fields) spec.set(name, value);
-    ExecProcess exec(dir, spec, mode);
-    REQUIRE(exec.wait_exit().has_value());
-    return exec.log();
 }
 
 // The first block device in the host's /dev ("" when there is none).
@@ -136,7 +125,7 @@ TEST_CASE("protect kernel: PrivateDevices= leaves the pseudo devices and no bloc
         "test -c /dev/zero && echo zero=present; test -e /dev/kmsg || echo kmsg=absent; "
         "test -d /dev/shm && echo shm=present; stat -c 'mode %n %a' /dev/null /dev/urandom /dev/shm; "
         "grep -E '^CapBnd:' /proc/self/status";
-    const std::string log = run_unit(script, {{"private_devices", "true"}}, mode);
+    const std::string log = run_oneshot(script, {{"private_devices", "true"}}, mode);
     INFO(log);
     if (!block.empty()) CHECK(log.find("block=absent") != std::string::npos);
     CHECK(log.find("null=works") != std::string::npos);
@@ -163,7 +152,7 @@ TEST_CASE("protect kernel: ProtectKernelTunables= makes /proc/sys and /sys read-
         "v=$(cat /proc/sys/vm/swappiness); echo $v > /proc/sys/vm/swappiness && echo sysctl=written; "
         "v=$(cat /sys/kernel/rcu_normal); echo $v > /sys/kernel/rcu_normal || echo sys=refused; "
         "cat /proc/sys/kernel/ostype | sed 's/^/ostype=/'";
-    const std::string log = run_unit(script, {{"protect_kernel_tunables", "true"}}, mode);
+    const std::string log = run_oneshot(script, {{"protect_kernel_tunables", "true"}}, mode);
     INFO(log);
     CHECK(log.find("/proc/sys/vm/swappiness: Read-only file system") != std::string::npos);
     CHECK(log.find("sysctl=written") == std::string::npos);
@@ -180,7 +169,7 @@ TEST_CASE("protect kernel: ProtectControlGroups= makes /sys/fs/cgroup read-only"
         std::string path;
         ~Remove() { ::rmdir(path.c_str()); }
     } remove{group};
-    const std::string log = run_unit("mkdir " + group + " && echo cgroup=made; test -r /sys/fs/cgroup/pids/cgroup.procs"
+    const std::string log = run_oneshot("mkdir " + group + " && echo cgroup=made; test -r /sys/fs/cgroup/pids/cgroup.procs"
                                      " && echo procs=readable",
                                      {{"protect_control_groups", "true"}}, mode);
     INFO(log);
@@ -207,7 +196,7 @@ TEST_CASE("protect kernel: ProtectKernelModules= hides the modules and drops CAP
             if (made) ::rmdir(dir.c_str());
         }
     } remove{marker, modules, made};
-    const std::string log = run_unit("ls -A " + modules + " | wc -l | sed 's/^/entries=/'; stat -c mode=%a " +
+    const std::string log = run_oneshot("ls -A " + modules + " | wc -l | sed 's/^/entries=/'; stat -c mode=%a " +
                                          modules + "; grep -E '^CapBnd:' /proc/self/status",
                                      {{"protect_kernel_modules", "true"}}, mode);
     INFO(log);
@@ -221,7 +210,7 @@ TEST_CASE("protect kernel: ProtectKernelLogs= closes /dev/kmsg and /proc/kmsg, d
     const Mode mode = generate_mode();
     INFO(exec_test::mode_name(mode));
     const std::string log =
-        run_unit("head -c 1 /dev/kmsg > /dev/null && echo devkmsg=read; stat -c procmode=%a /proc/kmsg; "
+        run_oneshot("head -c 1 /dev/kmsg > /dev/null && echo devkmsg=read; stat -c procmode=%a /proc/kmsg; "
                  "grep -E '^CapBnd:' /proc/self/status",
                  {{"protect_kernel_logs", "true"}}, mode);
     INFO(log);
@@ -237,7 +226,7 @@ TEST_CASE("protect kernel: ProtectHostname= gives the unit a UTS namespace, the 
     INFO(exec_test::mode_name(mode));
     const HostnameGuard guard;
     // Changing the name is refused too (seccomp_test.cpp); the namespace is the second wall.
-    const std::string log = run_unit("hostname gitvisor-uts-test; readlink /proc/self/ns/uts | sed 's/^/uts=/'",
+    const std::string log = run_oneshot("hostname gitvisor-uts-test; readlink /proc/self/ns/uts | sed 's/^/uts=/'",
                                      {{"protect_hostname", "true"}}, mode);
     INFO(log);
     char link[128] = {};
@@ -250,7 +239,7 @@ TEST_CASE("protect kernel: ProtectHostname= gives the unit a UTS namespace, the 
 TEST_CASE("protect kernel: ProtectClock= drops CAP_SYS_TIME and CAP_WAKE_ALARM") {
     EXEC_TEST_SKIP_UNLESS_ROOT("capabilities");
     const std::string log =
-        run_unit("grep -E '^Cap(Bnd|Eff):' /proc/self/status", {{"protect_clock", "true"}}, Mode::Namespace);
+        run_oneshot("grep -E '^Cap(Bnd|Eff):' /proc/self/status", {{"protect_clock", "true"}}, Mode::Namespace);
     INFO(log);
     const uint64_t left = host_bounding_set() & ~(bit("CAP_SYS_TIME") | bit("CAP_WAKE_ALARM"));
     CHECK(log.find(cap_line("CapBnd", left)) != std::string::npos);
@@ -266,20 +255,20 @@ TEST_CASE("protect kernel: ProtectProc=invisible hides other users' processes, P
         "test -e /proc/sys && echo sys=present || echo sys=absent";
     SECTION("ProtectProc=invisible") {
         const std::string log =
-            run_unit(probe, {{"user", "\"nobody\""}, {"protect_proc", "\"invisible\""}}, mode);
+            run_oneshot(probe, {{"user", "\"nobody\""}, {"protect_proc", "\"invisible\""}}, mode);
         INFO(log);
         CHECK(log.find("pid1=hidden") != std::string::npos);
         CHECK(log.find("self=ok") != std::string::npos);
         CHECK(log.find("sys=present") != std::string::npos);
     }
     SECTION("ProcSubset=pid") {
-        const std::string log = run_unit(probe, {{"user", "\"nobody\""}, {"proc_subset", "\"pid\""}}, mode);
+        const std::string log = run_oneshot(probe, {{"user", "\"nobody\""}, {"proc_subset", "\"pid\""}}, mode);
         INFO(log);
         CHECK(log.find("pid1=visible") != std::string::npos);
         CHECK(log.find("sys=absent") != std::string::npos);
     }
     SECTION("neither") {
-        const std::string log = run_unit(probe, {{"user", "\"nobody\""}}, mode);
+        const std::string log = run_oneshot(probe, {{"user", "\"nobody\""}}, mode);
         INFO(log);
         CHECK(log.find("pid1=visible") != std::string::npos);
         CHECK(log.find("sys=present") != std::string::npos);

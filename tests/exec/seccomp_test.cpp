@@ -23,7 +23,9 @@
 using exec_test::command;
 using exec_test::ExecProcess;
 using exec_test::list;
+using exec_test::quoted_list;
 using exec_test::Mode;
+using exec_test::run_oneshot;
 using exec_test::shell;
 using exec_test::SpecBuilder;
 using exec_test::TempDir;
@@ -32,12 +34,6 @@ using gitvisor::exec::SeccompPolicy;
 namespace {
 
 const std::string kProbe = GITVISOR_BINARY_DIR "/tests/gitvisor-seccomp-probe";
-
-std::string quoted_list(const std::vector<std::string>& items) {
-    std::vector<std::string> out;
-    for (const std::string& item : items) out.push_back(gitvisor::json_quote(item));
-    return list(out);
-}
 
 SeccompPolicy policy_of(const std::string& fields) {
     auto spec = gitvisor::exec::parse_spec(
@@ -53,18 +49,6 @@ SeccompPolicy policy_of(const std::string& fields) {
 
 bool has(const SeccompPolicy& policy, const char* name) {
     return policy.syscalls.count(gitvisor::exec::syscall_number(name)) > 0;
-}
-
-// Runs `script` (sh) as a oneshot unit with `fields` set; returns its log.
-std::string run_unit(const std::string& script, const std::vector<std::pair<std::string, std::string>>& fields,
-                     Mode mode = Mode::Plain) {
-    TempDir dir;
-    SpecBuilder spec;
-    spec.set("type", "\"oneshot\"").set("exec_start", list({shell(script)}));
-    for (const auto& [name, value] : fields) spec.set(name, value);
-    ExecProcess exec(dir, spec, mode);
-    REQUIRE(exec.wait_exit().has_value());
-    return exec.log();
 }
 
 // python3 -c CODE, as a line of sh.
@@ -159,24 +143,24 @@ TEST_CASE("seccomp: address families, namespaces, architectures and implied filt
 
 TEST_CASE("seccomp: SystemCallFilter=~@mount kills a mount, or returns SystemCallErrorNumber=") {
     SECTION("kill, the default") {
-        const std::string log = run_unit(kMountProbe, {{"system_call_filter", quoted_list({"~@mount"})}});
+        const std::string log = run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"~@mount"})}});
         INFO(log);
         CHECK(log.find("status=" + std::to_string(128 + SIGSYS)) != std::string::npos);
         CHECK(log.find("mount -1") == std::string::npos);
     }
     SECTION("EPERM") {
-        const std::string log = run_unit(kMountProbe, {{"system_call_filter", quoted_list({"~@mount"})},
+        const std::string log = run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"~@mount"})},
                                                        {"system_call_error_number", "1"}});
         INFO(log);
         CHECK(log.find("mount -1 1\n") != std::string::npos);
     }
     SECTION("an error number of the call's own") {
-        const std::string log = run_unit(kMountProbe, {{"system_call_filter", quoted_list({"~mount:EACCES"})}});
+        const std::string log = run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"~mount:EACCES"})}});
         INFO(log);
         CHECK(log.find("mount -1 13\n") != std::string::npos);
     }
     SECTION("no filter: the kernel answers") {
-        const std::string log = run_unit(kMountProbe, {});
+        const std::string log = run_oneshot(kMountProbe, {});
         INFO(log);
         CHECK(log.find("mount -1 2\n") != std::string::npos);
     }
@@ -184,14 +168,14 @@ TEST_CASE("seccomp: SystemCallFilter=~@mount kills a mount, or returns SystemCal
 
 TEST_CASE("seccomp: @system-service runs sh and python, and nothing outside it") {
     // Killed at the first call outside the list: python and sh must not make one.
-    const std::string log = run_unit("echo sh=ok; " + python("import json, os, socket, subprocess; print(\"python\", 1)") +
+    const std::string log = run_oneshot("echo sh=ok; " + python("import json, os, socket, subprocess; print(\"python\", 1)") +
                                          "; echo status=$?",
                                      {{"system_call_filter", quoted_list({"@system-service"})}});
     INFO(log);
     CHECK(log.find("sh=ok") != std::string::npos);
     CHECK(log.find("python 1\n") != std::string::npos);
     CHECK(log.find("status=0") != std::string::npos);
-    const std::string mount = run_unit(kMountProbe, {{"system_call_filter", quoted_list({"@system-service"})},
+    const std::string mount = run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"@system-service"})},
                                                      {"system_call_error_number", "1"}});
     INFO(mount);
     CHECK(mount.find("mount -1 1\n") != std::string::npos);
@@ -215,11 +199,11 @@ TEST_CASE("seccomp: MemoryDenyWriteExecute= refuses a writable and executable ma
         python("import mmap\ntry:\n    mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)\n    print(\"wx=mapped\")\n"
                "except OSError as e:\n    print(\"wx=refused\", e.errno)\n"
                "mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE)\nprint(\"rw=mapped\")");
-    const std::string log = run_unit(probe, {{"memory_deny_write_execute", "true"}});
+    const std::string log = run_oneshot(probe, {{"memory_deny_write_execute", "true"}});
     INFO(log);
     CHECK(log.find("wx=refused 1\n") != std::string::npos);
     CHECK(log.find("rw=mapped") != std::string::npos);
-    const std::string control = run_unit(probe, {});
+    const std::string control = run_oneshot(probe, {});
     INFO(control);
     CHECK(control.find("wx=mapped") != std::string::npos);
 }
@@ -230,21 +214,21 @@ TEST_CASE("seccomp: RestrictAddressFamilies= refuses other families with EAFNOSU
         "        socket.socket(getattr(socket, name)).close()\n        print(name, \"ok\")\n"
         "    except OSError as e:\n        print(name, \"refused\", e.errno)");
     SECTION("an allow list") {
-        const std::string log = run_unit(probe, {{"restrict_address_families", quoted_list({"AF_UNIX"})}});
+        const std::string log = run_oneshot(probe, {{"restrict_address_families", quoted_list({"AF_UNIX"})}});
         INFO(log);
         CHECK(log.find("AF_UNIX ok") != std::string::npos);
         CHECK(log.find("AF_INET refused " + std::to_string(EAFNOSUPPORT)) != std::string::npos);
         CHECK(log.find("AF_INET6 refused " + std::to_string(EAFNOSUPPORT)) != std::string::npos);
     }
     SECTION("a deny list") {
-        const std::string log = run_unit(probe, {{"restrict_address_families", quoted_list({"~AF_INET6"})}});
+        const std::string log = run_oneshot(probe, {{"restrict_address_families", quoted_list({"~AF_INET6"})}});
         INFO(log);
         CHECK(log.find("AF_UNIX ok") != std::string::npos);
         CHECK(log.find("AF_INET ok") != std::string::npos);
         CHECK(log.find("AF_INET6 refused") != std::string::npos);
     }
     SECTION("none") {
-        const std::string log = run_unit(probe, {{"restrict_address_families", quoted_list({"none"})}});
+        const std::string log = run_oneshot(probe, {{"restrict_address_families", quoted_list({"none"})}});
         INFO(log);
         CHECK(log.find("AF_UNIX refused") != std::string::npos);
     }
@@ -259,21 +243,21 @@ TEST_CASE("seccomp: RestrictNamespaces= refuses the namespaces it does not list"
         // Threads still start: clone3 is refused with ENOSYS, and the C library falls back to clone.
         const std::string threads =
             python("import threading; t = threading.Thread(target=lambda: print(\"thread=ran\")); t.start(); t.join()");
-        const std::string log = run_unit(probe + "; " + threads, {{"restrict_namespaces", quoted_list({""})}});
+        const std::string log = run_oneshot(probe + "; " + threads, {{"restrict_namespaces", quoted_list({""})}});
         INFO(log);
         CHECK(log.find("=made") == std::string::npos);
         CHECK(log.find("Operation not permitted") != std::string::npos);
         CHECK(log.find("thread=ran") != std::string::npos);
     }
     SECTION("a list") {
-        const std::string log = run_unit(probe, {{"restrict_namespaces", quoted_list({"uts"})}});
+        const std::string log = run_oneshot(probe, {{"restrict_namespaces", quoted_list({"uts"})}});
         INFO(log);
         CHECK(log.find("uts=made") != std::string::npos);
         CHECK(log.find("net=made") == std::string::npos);
         CHECK(log.find("user=made") == std::string::npos);
     }
     SECTION("a deny list") {
-        const std::string log = run_unit(probe, {{"restrict_namespaces", quoted_list({"~user"})}});
+        const std::string log = run_oneshot(probe, {{"restrict_namespaces", quoted_list({"~user"})}});
         INFO(log);
         CHECK(log.find("uts=made") != std::string::npos);
         CHECK(log.find("net=made") != std::string::npos);
@@ -287,7 +271,7 @@ TEST_CASE("seccomp: RestrictRealtime= refuses SCHED_FIFO, allows SCHED_BATCH") {
         "        prio = 1 if name != \"SCHED_BATCH\" else 0\n"
         "        os.sched_setscheduler(0, getattr(os, name), os.sched_param(prio))\n        print(name, \"set\")\n"
         "    except OSError as e:\n        print(name, \"refused\", e.errno)");
-    const std::string log = run_unit(probe, {{"restrict_realtime", "true"}});
+    const std::string log = run_oneshot(probe, {{"restrict_realtime", "true"}});
     INFO(log);
     CHECK(log.find("SCHED_BATCH set") != std::string::npos);
     CHECK(log.find("SCHED_FIFO refused 1") != std::string::npos);
@@ -302,7 +286,7 @@ TEST_CASE("seccomp: RestrictSUIDSGID= refuses set-user-ID and set-group-ID files
                               python("import os\ntry:\n    os.close(os.open(\"" + files.file("g") +
                                      "\", os.O_CREAT | os.O_WRONLY, 0o4755))\n    print(\"open=made\")\n"
                                      "except OSError as e:\n    print(\"open=refused\", e.errno)");
-    const std::string log = run_unit(probe, {{"restrict_suid_sgid", "true"}});
+    const std::string log = run_oneshot(probe, {{"restrict_suid_sgid", "true"}});
     INFO(log);
     CHECK(log.find("plain=ok") != std::string::npos);
     CHECK(log.find("suid=refused") != std::string::npos);
@@ -319,7 +303,7 @@ TEST_CASE("seccomp: LockPersonality= keeps the execution domain") {
         "import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
         "print(\"query\", libc.personality(0xffffffff) >= 0); "
         "print(\"linux32\", libc.personality(0x0008), ctypes.get_errno())");
-    const std::string log = run_unit(probe, {{"lock_personality", "true"}});
+    const std::string log = run_oneshot(probe, {{"lock_personality", "true"}});
     INFO(log);
     CHECK(log.find("query True") != std::string::npos);
     CHECK(log.find("linux32 -1 1\n") != std::string::npos);
@@ -333,7 +317,7 @@ TEST_CASE("seccomp: ProtectClock= and ProtectHostname= refuse their system calls
                "print(\"adjtimex\", libc.adjtimex(buf), ctypes.get_errno())") +
         "; hostname gitvisor-seccomp-test || echo hostname=refused; "
         "readlink /proc/self/ns/uts | sed s/^/uts=/";
-    const std::string log = run_unit(probe, {{"protect_clock", "true"}, {"protect_hostname", "true"}});
+    const std::string log = run_oneshot(probe, {{"protect_clock", "true"}, {"protect_hostname", "true"}});
     INFO(log);
     CHECK(log.find("adjtimex -1 1\n") != std::string::npos);
     CHECK(log.find("hostname=refused") != std::string::npos);
@@ -343,7 +327,7 @@ TEST_CASE("seccomp: ProtectClock= and ProtectHostname= refuse their system calls
 }
 
 TEST_CASE("seccomp: another ABI's system call cannot go around the filter") {
-    const std::string control = run_unit(kProbe + " i386-getpid; " + kProbe + " x32-getpid; echo status=$?", {});
+    const std::string control = run_oneshot(kProbe + " i386-getpid; " + kProbe + " x32-getpid; echo status=$?", {});
     if (control.find("unsupported") != std::string::npos) {
         WARN("skipped: the probe knows other ABIs on x86-64 only");
         return;
@@ -352,11 +336,11 @@ TEST_CASE("seccomp: another ABI's system call cannot go around the filter") {
     const std::vector<std::pair<std::string, std::string>> filtered = {
         {"system_call_architectures", quoted_list({"native"})}};
     // Each probe alone: a killed one must not hide the other.
-    const std::string i386 = run_unit(kProbe + " i386-getpid; echo status=$?", filtered);
+    const std::string i386 = run_oneshot(kProbe + " i386-getpid; echo status=$?", filtered);
     INFO(i386);
     CHECK(i386.find("status=" + std::to_string(128 + SIGSYS)) != std::string::npos);
     CHECK(i386.find("i386=") == std::string::npos);
-    const std::string x32 = run_unit(kProbe + " x32-getpid; echo status=$?",
+    const std::string x32 = run_oneshot(kProbe + " x32-getpid; echo status=$?",
                                      {{"system_call_filter", quoted_list({"~@mount"})}});
     INFO(x32);
     CHECK(x32.find("status=" + std::to_string(128 + SIGSYS)) != std::string::npos);
