@@ -176,14 +176,15 @@ std::vector<MountEntry> protection_entries(const Spec& spec, const std::vector<s
     // systemd's protect_kernel_tunables_*_table, protect_kernel_modules_table, protect_kernel_logs_*_table
     // and ProtectControlGroups='s one path. Each may be missing: a kernel without ACPI has no /proc/acpi.
     if (spec.protect_kernel_tunables) {
-        for (const char* path : {"/proc/acpi", "/proc/apm", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq",
-                                 "/proc/latency_stats", "/proc/mtrr", "/proc/scsi", "/proc/sys",
+        for (const char* path : {"/proc/acpi", "/proc/apm", "/proc/asound", "/proc/bus", "/proc/fs",
+                                 "/proc/irq", "/proc/latency_stats", "/proc/mtrr", "/proc/scsi", "/proc/sys",
                                  "/proc/sysrq-trigger", "/proc/timer_stats", "/sys"})
             add(path, MountMode::ReadOnly, true);
         for (const char* path : {"/proc/kallsyms", "/proc/kcore"}) add(path, MountMode::Inaccessible, true);
     }
     if (spec.protect_kernel_modules) {
-        for (const char* path : {"/lib/modules", "/usr/lib/modules"}) add(path, MountMode::Inaccessible, true);
+        for (const char* path : {"/lib/modules", "/usr/lib/modules"})
+            add(path, MountMode::Inaccessible, true);
     }
     if (spec.protect_kernel_logs) {
         for (const char* path : {"/proc/kmsg", "/dev/kmsg"}) add(path, MountMode::Inaccessible, true);
@@ -220,7 +221,7 @@ Result<std::vector<MountEntry>> plan_mounts(std::vector<MountEntry> entries,
     });
     std::vector<MountEntry> out;
     const std::string* hidden = nullptr;  // the last inaccessible path
-    std::string previous;  // the path of the entry before, kept or not
+    std::string previous;                 // the path of the entry before, kept or not
     for (MountEntry& entry : resolved) {
         // A weaker duplicate, even when the stronger one was dropped as redundant (ProtectSystem=strict's
         // /sys under ProtectKernelTunables='s read-only /sys).
@@ -286,7 +287,8 @@ Result<bool> apply_protection(const Spec& spec, const std::vector<std::string>& 
         }
     }
     if (spec.protect_proc != ProtectProc::Default || spec.proc_subset != ProcSubset::All) {
-        if (const int error = mount_private_proc(root + "/proc", spec.protect_proc, spec.proc_subset); error != 0) {
+        if (const int error = mount_private_proc(root + "/proc", spec.protect_proc, spec.proc_subset);
+            error != 0) {
             errno = error;
             return fail_with(error_number, "cannot mount /proc with ProtectProc= and ProcSubset=");
         }

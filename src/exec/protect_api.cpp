@@ -59,7 +59,8 @@ private:
 int mount_private_dev(const std::string& dev) {
     const NoUmask no_umask;
     // Not nodev: the nodes must work. noexec and nosuid, as systemd mounts it.
-    if (::mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=0755,size=4m") != 0)
+    if (::mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=0755,size=4m") !=
+        0)
         return errno;
     for (const char* name : kDevices) {
         if (const int error = copy_device(std::string("/dev/") + name, dev + "/" + name); error != 0) {
@@ -70,15 +71,17 @@ int mount_private_dev(const std::string& dev) {
     }
     // Pseudo terminals, shared memory and message queues: the host's, as in systemd.
     if (const int error = bind_optional_directory("/dev/pts", dev + "/pts", 0755); error != 0) return error;
-    if (::access((dev + "/pts/ptmx").c_str(), F_OK) == 0 && ::symlink("pts/ptmx", (dev + "/ptmx").c_str()) != 0)
+    if (::access((dev + "/pts/ptmx").c_str(), F_OK) == 0 &&
+        ::symlink("pts/ptmx", (dev + "/ptmx").c_str()) != 0)
         return errno;
     if (const int error = bind_optional_directory("/dev/shm", dev + "/shm", 01777); error != 0) return error;
-    if (const int error = bind_optional_directory("/dev/mqueue", dev + "/mqueue", 0755); error != 0) return error;
+    if (const int error = bind_optional_directory("/dev/mqueue", dev + "/mqueue", 0755); error != 0)
+        return error;
     if (const int error = bind_optional_directory("/dev/hugepages", dev + "/hugepages", 0755); error != 0)
         return error;
-    for (const auto& [name, target] : {std::pair{"fd", "/proc/self/fd"}, std::pair{"stdin", "/proc/self/fd/0"},
-                                       std::pair{"stdout", "/proc/self/fd/1"},
-                                       std::pair{"stderr", "/proc/self/fd/2"}}) {
+    for (const auto& [name, target] :
+         {std::pair{"fd", "/proc/self/fd"}, std::pair{"stdin", "/proc/self/fd/0"},
+          std::pair{"stdout", "/proc/self/fd/1"}, std::pair{"stderr", "/proc/self/fd/2"}}) {
         if (::symlink(target, (dev + "/" + name).c_str()) != 0) return errno;
     }
     // syslog(3) writes to /dev/log: on Debian a link to journald's socket, kept as it is.
@@ -96,8 +99,9 @@ int mount_private_proc(const std::string& proc, ProtectProc protect, ProcSubset 
     if (protect != ProtectProc::Default) options = std::string("hidepid=") + to_string(protect);
     if (subset == ProcSubset::Pid) options += std::string(options.empty() ? "" : ",") + "subset=pid";
     // A new instance, as systemd mounts it: the options of a proc mount are its own since Linux 5.8.
-    return ::mount("proc", proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str()) == 0 ? 0
-                                                                                                          : errno;
+    return ::mount("proc", proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str()) == 0
+               ? 0
+               : errno;
 }
 
 }  // namespace gitvisor::exec

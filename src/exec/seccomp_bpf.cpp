@@ -141,11 +141,10 @@ void add_argument_checks(Builder& b, const SeccompPolicy& policy, unsigned long 
     }
     if (policy.restrict_suid_sgid) {
         const uint32_t set_id = S_ISUID | S_ISGID;
-        for (const auto& [syscall, mode_arg] : {std::pair{kChmod, 1}, std::pair{int{SYS_fchmod}, 1},
-                                                std::pair{int{SYS_fchmodat}, 2}, std::pair{kFchmodat2, 2},
-                                                std::pair{kMkdir, 1}, std::pair{int{SYS_mkdirat}, 2},
-                                                std::pair{kMknod, 1}, std::pair{int{SYS_mknodat}, 2},
-                                                std::pair{kCreat, 1}})
+        for (const auto& [syscall, mode_arg] :
+             {std::pair{kChmod, 1}, std::pair{int{SYS_fchmod}, 1}, std::pair{int{SYS_fchmodat}, 2},
+              std::pair{kFchmodat2, 2}, std::pair{kMkdir, 1}, std::pair{int{SYS_mkdirat}, 2},
+              std::pair{kMknod, 1}, std::pair{int{SYS_mknodat}, 2}, std::pair{kCreat, 1}})
             b.refuse_bits(syscall, mode_arg, set_id, errno_action(EPERM));
         b.refuse_suid_create(kOpen, 1, 2);
         b.refuse_suid_create(SYS_openat, 2, 3);
@@ -165,12 +164,13 @@ void add_argument_checks(Builder& b, const SeccompPolicy& policy, unsigned long 
     }
     if (policy.lock_personality) {
         // The current domain again, or the query 0xffffffff.
-        b.allow_only(SYS_personality, 0, {0xFFFFFFFFU, static_cast<uint32_t>(personality)}, errno_action(EPERM));
+        b.allow_only(SYS_personality, 0, {0xFFFFFFFFU, static_cast<uint32_t>(personality)},
+                     errno_action(EPERM));
     }
     if (const auto blocked = static_cast<uint32_t>(policy.blocked_namespaces); blocked != 0) {
         b.refuse_bits(SYS_unshare, 0, blocked, errno_action(EPERM));
         b.refuse_bits(SYS_clone, 0, blocked, errno_action(EPERM));  // flags come first on x86-64 and arm64
-        b.refuse(SYS_clone3, errno_action(ENOSYS));                  // flags in a structure: clone instead
+        b.refuse(SYS_clone3, errno_action(ENOSYS));                 // flags in a structure: clone instead
         // setns(fd, 0) may join any namespace.
         b.load(kNrOffset);
         b.jeq(SYS_setns, 0, 4);

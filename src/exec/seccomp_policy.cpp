@@ -125,7 +125,8 @@ Result<uint64_t> merge_namespaces(const std::vector<std::string>& assignments) {
         uint64_t sum = 0;
         for (const std::string_view word : words_of(assignment, &inverted)) {
             const uint64_t flag = unitfile::namespace_flag_from_name(word);
-            if (flag == 0) return Result<uint64_t>::fail("unknown namespace type '" + std::string(word) + "'");
+            if (flag == 0)
+                return Result<uint64_t>::fail("unknown namespace type '" + std::string(word) + "'");
             sum |= flag;
         }
         if (sum == 0 || allowed == all)

@@ -1,8 +1,8 @@
 #pragma once
 // The set-up of one command, in the child forked for it (DESIGN §4): signals, session, stdio
 // (StandardOutput=, StandardError=), umask, nice, OOM score, rlimits, user and groups with the capability
-// sets, environment, working directory, no-new-privileges, the seccomp filter, then execve. gitvisor-exec is single-threaded,
-// so the child may allocate, read files and look up users.
+// sets, environment, working directory, no-new-privileges, the seccomp filter, then execve. gitvisor-exec is
+// single-threaded, so the child may allocate, read files and look up users.
 //
 // A step that fails is reported to the parent as a SetupReport through a close-on-exec pipe (so the
 // parent also learns that execve succeeded: the pipe closes without a report), and the child exits with

@@ -99,7 +99,8 @@ Result<bool> Supervisor::prepare_seccomp(SetupStep* step, int* error) {
         return Result<bool>::fail(m_spec.unit + ": cannot make the seccomp filter: " + policy.error());
     }
     // LockPersonality= keeps the execution domain gitvisor-exec itself runs in.
-    if (policy->any()) m_seccomp = build_seccomp_program(*policy, static_cast<unsigned long>(::personality(0xFFFFFFFF)));
+    if (policy->any())
+        m_seccomp = build_seccomp_program(*policy, static_cast<unsigned long>(::personality(0xFFFFFFFF)));
     return Result<bool>::ok(true);
 }
 

@@ -23,8 +23,8 @@ constexpr SyscallName kSyscalls[] = {
 #undef GITVISOR_SYSCALL
 
 constexpr std::pair<std::string_view, uint32_t> kArchitectures[] = {
-    {"x86", AUDIT_ARCH_I386},  {"x86-64", AUDIT_ARCH_X86_64}, {"x32", AUDIT_ARCH_X86_64},
-    {"arm", AUDIT_ARCH_ARM},   {"arm64", AUDIT_ARCH_AARCH64}, {"riscv64", AUDIT_ARCH_RISCV64},
+    {"x86", AUDIT_ARCH_I386},    {"x86-64", AUDIT_ARCH_X86_64},    {"x32", AUDIT_ARCH_X86_64},
+    {"arm", AUDIT_ARCH_ARM},     {"arm64", AUDIT_ARCH_AARCH64},    {"riscv64", AUDIT_ARCH_RISCV64},
     {"s390x", AUDIT_ARCH_S390X}, {"ppc64-le", AUDIT_ARCH_PPC64LE},
 };
 

@@ -107,11 +107,16 @@ public:
             case ValueType::Url: return url();
             case ValueType::HostPort: return host_port();
             case ValueType::Ports: return ports();
-            case ValueType::SyscallList: return assignment(parse_syscall_filter(m_raw));
-            case ValueType::ErrnoAction: return from(parse_errno_action(m_raw));
-            case ValueType::Architectures: return from(parse_architectures(m_raw));
-            case ValueType::AddressFamilies: return assignment(parse_address_families(m_raw));
-            case ValueType::Namespaces: return assignment(parse_namespaces(m_raw));
+            case ValueType::SyscallList:
+                return assignment(parse_syscall_filter(m_raw));
+            case ValueType::ErrnoAction:
+                return from(parse_errno_action(m_raw));
+            case ValueType::Architectures:
+                return from(parse_architectures(m_raw));
+            case ValueType::AddressFamilies:
+                return assignment(parse_address_families(m_raw));
+            case ValueType::Namespaces:
+                return assignment(parse_namespaces(m_raw));
         }
         return invalid("unsupported value type");
     }

@@ -12,10 +12,13 @@ namespace {
 constexpr SyscallGroup kGroups[] = {
     // What every program needs to start and end: always allowed by an allow list.
     {"@default",
-     "arch_prctl brk cacheflush clock_getres clock_getres_time64 clock_gettime clock_gettime64 clock_nanosleep "
+     "arch_prctl brk cacheflush clock_getres clock_getres_time64 clock_gettime clock_gettime64 "
+     "clock_nanosleep "
      "clock_nanosleep_time64 execve exit exit_group futex futex_time64 futex_waitv get_robust_list "
-     "get_thread_area getegid getegid32 geteuid geteuid32 getgid getgid32 getgroups getgroups32 getpgid getpgrp "
-     "getpid getppid getrandom getresgid getresgid32 getresuid getresuid32 getrlimit getsid gettid gettimeofday "
+     "get_thread_area getegid getegid32 geteuid geteuid32 getgid getgid32 getgroups getgroups32 getpgid "
+     "getpgrp "
+     "getpid getppid getrandom getresgid getresgid32 getresuid getresuid32 getrlimit getsid gettid "
+     "gettimeofday "
      "getuid getuid32 membarrier mmap mmap2 mprotect munmap nanosleep pause prlimit64 restart_syscall "
      "riscv_flush_icache rseq rt_sigreturn sched_getaffinity sched_yield set_robust_list set_thread_area "
      "set_tid_address set_tls sigreturn time ugetrlimit"},
@@ -23,7 +26,8 @@ constexpr SyscallGroup kGroups[] = {
      "io_cancel io_destroy io_getevents io_pgetevents io_pgetevents_time64 io_setup io_submit io_uring_enter "
      "io_uring_register io_uring_setup"},
     {"@basic-io",
-     "_llseek close close_range dup dup2 dup3 lseek pread64 preadv preadv2 pwrite64 pwritev pwritev2 read readv "
+     "_llseek close close_range dup dup2 dup3 lseek pread64 preadv preadv2 pwrite64 pwritev pwritev2 read "
+     "readv "
      "write writev"},
     {"@chown", "chown chown32 fchown fchown32 fchownat lchown lchown32"},
     {"@clock", "adjtimex clock_adjtime clock_adjtime64 clock_settime clock_settime64 settimeofday stime"},
@@ -62,7 +66,8 @@ constexpr SyscallGroup kGroups[] = {
     {"@pkey", "pkey_alloc pkey_free pkey_mprotect"},
     {"@privileged",
      "@chown @clock @module @raw-io @reboot @swap _sysctl acct bpf capset chroot fanotify_init fanotify_mark "
-     "nfsservctl open_by_handle_at pivot_root quotactl quotactl_fd setdomainname setfsuid setfsuid32 setgroups "
+     "nfsservctl open_by_handle_at pivot_root quotactl quotactl_fd setdomainname setfsuid setfsuid32 "
+     "setgroups "
      "setgroups32 sethostname setresuid setresuid32 setreuid setreuid32 setuid setuid32 vhangup"},
     {"@process",
      "capget clone clone3 execveat fork getrusage kill pidfd_open pidfd_send_signal prctl rt_sigqueueinfo "
@@ -78,7 +83,8 @@ constexpr SyscallGroup kGroups[] = {
      "setgid setgid32 setgroups setgroups32 setregid setregid32 setresgid setresgid32 setresuid setresuid32 "
      "setreuid setreuid32 setuid setuid32"},
     {"@signal",
-     "rt_sigaction rt_sigpending rt_sigprocmask rt_sigsuspend rt_sigtimedwait rt_sigtimedwait_time64 sigaction "
+     "rt_sigaction rt_sigpending rt_sigprocmask rt_sigsuspend rt_sigtimedwait rt_sigtimedwait_time64 "
+     "sigaction "
      "sigaltstack signal signalfd signalfd4 sigpending sigprocmask sigsuspend"},
     {"@swap", "swapoff swapon"},
     {"@sync", "fdatasync fsync msync sync sync_file_range sync_file_range2 syncfs"},
@@ -104,7 +110,8 @@ std::span<const SyscallGroup> syscall_groups() { return kGroups; }
 
 const SyscallGroup* find_syscall_group(std::string_view name) {
     const auto* end = std::end(kGroups);
-    const auto* found = std::find_if(std::begin(kGroups), end, [&](const SyscallGroup& g) { return g.name == name; });
+    const auto* found =
+        std::find_if(std::begin(kGroups), end, [&](const SyscallGroup& g) { return g.name == name; });
     return found == end ? nullptr : found;
 }
 

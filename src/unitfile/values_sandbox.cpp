@@ -64,7 +64,8 @@ Result<std::string> parse_syscall_filter(std::string_view text) {
 Result<std::string> parse_errno_action(std::string_view text) {
     if (text == "kill") return Result<std::string>::ok(std::string(text));
     if (errno_from_name(text) < 0)
-        return Result<std::string>::fail("expected an error name (EPERM, EACCES...), a number 1-4095 or kill");
+        return Result<std::string>::fail(
+            "expected an error name (EPERM, EACCES...), a number 1-4095 or kill");
     return Result<std::string>::ok(std::string(text));
 }
 

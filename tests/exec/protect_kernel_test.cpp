@@ -120,7 +120,8 @@ TEST_CASE("protect kernel: PrivateDevices= leaves the pseudo devices and no bloc
     const std::string block = host_block_device();
     if (block.empty()) WARN("the host has no block device in /dev: only the pseudo devices are checked");
     const std::string script =
-        (block.empty() ? std::string() : "test -e " + block + " && echo block=present || echo block=absent; ") +
+        (block.empty() ? std::string()
+                       : "test -e " + block + " && echo block=present || echo block=absent; ") +
         "echo x > /dev/null && echo null=works; head -c 8 /dev/urandom | wc -c | sed 's/^/urandom=/'; "
         "test -c /dev/zero && echo zero=present; test -e /dev/kmsg || echo kmsg=absent; "
         "test -d /dev/shm && echo shm=present; stat -c 'mode %n %a' /dev/null /dev/urandom /dev/shm; "
@@ -169,9 +170,10 @@ TEST_CASE("protect kernel: ProtectControlGroups= makes /sys/fs/cgroup read-only"
         std::string path;
         ~Remove() { ::rmdir(path.c_str()); }
     } remove{group};
-    const std::string log = run_oneshot("mkdir " + group + " && echo cgroup=made; test -r /sys/fs/cgroup/pids/cgroup.procs"
-                                     " && echo procs=readable",
-                                     {{"protect_control_groups", "true"}}, mode);
+    const std::string log = run_oneshot("mkdir " + group +
+                                            " && echo cgroup=made; test -r /sys/fs/cgroup/pids/cgroup.procs"
+                                            " && echo procs=readable",
+                                        {{"protect_control_groups", "true"}}, mode);
     INFO(log);
     CHECK(log.find("Read-only file system") != std::string::npos);
     CHECK(log.find("cgroup=made") == std::string::npos);
@@ -196,9 +198,10 @@ TEST_CASE("protect kernel: ProtectKernelModules= hides the modules and drops CAP
             if (made) ::rmdir(dir.c_str());
         }
     } remove{marker, modules, made};
-    const std::string log = run_oneshot("ls -A " + modules + " | wc -l | sed 's/^/entries=/'; stat -c mode=%a " +
-                                         modules + "; grep -E '^CapBnd:' /proc/self/status",
-                                     {{"protect_kernel_modules", "true"}}, mode);
+    const std::string log =
+        run_oneshot("ls -A " + modules + " | wc -l | sed 's/^/entries=/'; stat -c mode=%a " + modules +
+                        "; grep -E '^CapBnd:' /proc/self/status",
+                    {{"protect_kernel_modules", "true"}}, mode);
     INFO(log);
     CHECK(log.find("entries=0") != std::string::npos);
     CHECK(log.find("mode=0\n") != std::string::npos);
@@ -209,10 +212,10 @@ TEST_CASE("protect kernel: ProtectKernelLogs= closes /dev/kmsg and /proc/kmsg, d
     EXEC_TEST_SKIP_UNLESS_ROOT("mounts");
     const Mode mode = generate_mode();
     INFO(exec_test::mode_name(mode));
-    const std::string log =
-        run_oneshot("head -c 1 /dev/kmsg > /dev/null && echo devkmsg=read; stat -c procmode=%a /proc/kmsg; "
-                 "grep -E '^CapBnd:' /proc/self/status",
-                 {{"protect_kernel_logs", "true"}}, mode);
+    const std::string log = run_oneshot(
+        "head -c 1 /dev/kmsg > /dev/null && echo devkmsg=read; stat -c procmode=%a /proc/kmsg; "
+        "grep -E '^CapBnd:' /proc/self/status",
+        {{"protect_kernel_logs", "true"}}, mode);
     INFO(log);
     CHECK(log.find("devkmsg=read") == std::string::npos);
     CHECK(log.find("cannot open '/dev/kmsg'") != std::string::npos);
@@ -226,8 +229,9 @@ TEST_CASE("protect kernel: ProtectHostname= gives the unit a UTS namespace, the 
     INFO(exec_test::mode_name(mode));
     const HostnameGuard guard;
     // Changing the name is refused too (seccomp_test.cpp); the namespace is the second wall.
-    const std::string log = run_oneshot("hostname gitvisor-uts-test; readlink /proc/self/ns/uts | sed 's/^/uts=/'",
-                                     {{"protect_hostname", "true"}}, mode);
+    const std::string log =
+        run_oneshot("hostname gitvisor-uts-test; readlink /proc/self/ns/uts | sed 's/^/uts=/'",
+                    {{"protect_hostname", "true"}}, mode);
     INFO(log);
     char link[128] = {};
     REQUIRE(::readlink("/proc/self/ns/uts", link, sizeof link - 1) > 0);
@@ -238,8 +242,8 @@ TEST_CASE("protect kernel: ProtectHostname= gives the unit a UTS namespace, the 
 
 TEST_CASE("protect kernel: ProtectClock= drops CAP_SYS_TIME and CAP_WAKE_ALARM") {
     EXEC_TEST_SKIP_UNLESS_ROOT("capabilities");
-    const std::string log =
-        run_oneshot("grep -E '^Cap(Bnd|Eff):' /proc/self/status", {{"protect_clock", "true"}}, Mode::Namespace);
+    const std::string log = run_oneshot("grep -E '^Cap(Bnd|Eff):' /proc/self/status",
+                                        {{"protect_clock", "true"}}, Mode::Namespace);
     INFO(log);
     const uint64_t left = host_bounding_set() & ~(bit("CAP_SYS_TIME") | bit("CAP_WAKE_ALARM"));
     CHECK(log.find(cap_line("CapBnd", left)) != std::string::npos);
@@ -251,7 +255,8 @@ TEST_CASE("protect kernel: ProtectProc=invisible hides other users' processes, P
     const Mode mode = generate_mode();
     INFO(exec_test::mode_name(mode));
     const std::string probe =
-        "test -e /proc/1 && echo pid1=visible || echo pid1=hidden; test -e /proc/self/status && echo self=ok; "
+        "test -e /proc/1 && echo pid1=visible || echo pid1=hidden; test -e /proc/self/status && echo "
+        "self=ok; "
         "test -e /proc/sys && echo sys=present || echo sys=absent";
     SECTION("ProtectProc=invisible") {
         const std::string log =
@@ -262,7 +267,8 @@ TEST_CASE("protect kernel: ProtectProc=invisible hides other users' processes, P
         CHECK(log.find("sys=present") != std::string::npos);
     }
     SECTION("ProcSubset=pid") {
-        const std::string log = run_oneshot(probe, {{"user", "\"nobody\""}, {"proc_subset", "\"pid\""}}, mode);
+        const std::string log =
+            run_oneshot(probe, {{"user", "\"nobody\""}, {"proc_subset", "\"pid\""}}, mode);
         INFO(log);
         CHECK(log.find("pid1=visible") != std::string::npos);
         CHECK(log.find("sys=absent") != std::string::npos);
@@ -324,7 +330,8 @@ TEST_CASE("protect kernel: all of them together under ProtectSystem=strict, and 
         "test -e /dev/kmsg && echo kmsg=present || echo kmsg=absent; echo x > /dev/null && echo null=works; "
         "test -e /proc/sys && echo sys=present || echo sys=absent; "
         "test -e /proc/1 && echo pid1=visible || echo pid1=hidden; "
-        "touch " + etc_file + " 2>/dev/null || echo etc=refused";
+        "touch " +
+        etc_file + " 2>/dev/null || echo etc=refused";
     SpecBuilder spec;
     spec.set("type", "\"oneshot\"")
         .set("exec_start_pre", list({shell("echo plus: ; " + probe, "\"full_privileges\":true")}))

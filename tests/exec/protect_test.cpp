@@ -16,8 +16,8 @@
 using exec_test::command;
 using exec_test::ExecProcess;
 using exec_test::list;
-using exec_test::quoted_list;
 using exec_test::Mode;
+using exec_test::quoted_list;
 using exec_test::shell;
 using exec_test::SpecBuilder;
 using exec_test::TempDir;

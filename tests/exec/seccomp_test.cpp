@@ -4,6 +4,8 @@
 // filter checked from inside the unit's process. Nothing here needs root but the User= case; each probe is
 // harmless should the filter let it through (a mount on a missing directory, a read of the clock's state).
 
+#include "exec/seccomp.h"
+
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -15,7 +17,6 @@
 #include <csignal>
 #include <string>
 
-#include "exec/seccomp.h"
 #include "exec/spec.h"
 #include "exec/syscalls.h"
 #include "exec_test_support.h"
@@ -23,8 +24,8 @@
 using exec_test::command;
 using exec_test::ExecProcess;
 using exec_test::list;
-using exec_test::quoted_list;
 using exec_test::Mode;
+using exec_test::quoted_list;
 using exec_test::run_oneshot;
 using exec_test::shell;
 using exec_test::SpecBuilder;
@@ -55,10 +56,12 @@ bool has(const SeccompPolicy& policy, const char* name) {
 std::string python(const std::string& code) { return "python3 -c '" + code + "'"; }
 
 // A mount on a directory that does not exist: ENOENT when the kernel gets the call.
-const std::string kMountProbe = python(
-    "import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
-    "r = libc.mount(b\"none\", b\"/gitvisor-no-such-dir\", b\"tmpfs\", 0, None); "
-    "print(\"mount\", r, ctypes.get_errno())") + "; echo status=$?";
+const std::string kMountProbe =
+    python(
+        "import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+        "r = libc.mount(b\"none\", b\"/gitvisor-no-such-dir\", b\"tmpfs\", 0, None); "
+        "print(\"mount\", r, ctypes.get_errno())") +
+    "; echo status=$?";
 
 }  // namespace
 
@@ -87,8 +90,8 @@ TEST_CASE("seccomp: SystemCallFilter= assignments merge as in systemd") {
     CHECK(has(taken, "read"));
     CHECK(has(taken, "mount"));
     // A deny list; per-call error numbers; unknown names are skipped.
-    const SeccompPolicy deny =
-        policy_of(R"(,"system_call_filter":["~@mount no_such_call","~reboot:EACCES"],"system_call_error_number":1)");
+    const SeccompPolicy deny = policy_of(
+        R"(,"system_call_filter":["~@mount no_such_call","~reboot:EACCES"],"system_call_error_number":1)");
     CHECK(deny.filter == Filter::Deny);
     CHECK(has(deny, "umount2"));
     CHECK_FALSE(has(deny, "read"));
@@ -97,7 +100,8 @@ TEST_CASE("seccomp: SystemCallFilter= assignments merge as in systemd") {
     CHECK(deny.action == (SECCOMP_RET_ERRNO | 1));
     // Groups of groups; an empty assignment resets.
     CHECK(has(policy_of(R"(,"system_call_filter":["@system-service"])"), "socket"));
-    CHECK(policy_of(R"(,"system_call_filter":["@known"])").syscalls.size() == gitvisor::exec::syscall_count());
+    CHECK(policy_of(R"(,"system_call_filter":["@known"])").syscalls.size() ==
+          gitvisor::exec::syscall_count());
     CHECK(has(policy_of(R"(,"system_call_filter":["~@sandbox"])"), "seccomp"));
     CHECK(policy_of(R"(,"system_call_filter":["@mount",""])").filter == Filter::None);
     auto spec = gitvisor::exec::parse_spec(
@@ -121,7 +125,8 @@ TEST_CASE("seccomp: address families, namespaces, architectures and implied filt
                          CLONE_NEWUSER | CLONE_NEWUTS;
     CHECK(policy_of(R"(,"restrict_namespaces":[""])").blocked_namespaces == all);
     CHECK(policy_of(R"(,"restrict_namespaces":["~"])").blocked_namespaces == 0);
-    CHECK(policy_of(R"(,"restrict_namespaces":["~user net"])").blocked_namespaces == (CLONE_NEWUSER | CLONE_NEWNET));
+    CHECK(policy_of(R"(,"restrict_namespaces":["~user net"])").blocked_namespaces ==
+          (CLONE_NEWUSER | CLONE_NEWNET));
     CHECK(policy_of(R"(,"restrict_namespaces":["uts","ipc"])").blocked_namespaces ==
           (all & ~uint64_t{CLONE_NEWUTS | CLONE_NEWIPC}));
 
@@ -133,7 +138,8 @@ TEST_CASE("seccomp: address families, namespaces, architectures and implied filt
 
     const SeccompPolicy clock = policy_of(R"(,"protect_clock":true,"protect_hostname":true)");
     const auto refused = [&](const char* name) {
-        return std::count(clock.refused.begin(), clock.refused.end(), gitvisor::exec::syscall_number(name)) == 1;
+        return std::count(clock.refused.begin(), clock.refused.end(), gitvisor::exec::syscall_number(name)) ==
+               1;
     };
     CHECK(refused("clock_settime"));
     CHECK(refused("adjtimex"));
@@ -150,12 +156,13 @@ TEST_CASE("seccomp: SystemCallFilter=~@mount kills a mount, or returns SystemCal
     }
     SECTION("EPERM") {
         const std::string log = run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"~@mount"})},
-                                                       {"system_call_error_number", "1"}});
+                                                          {"system_call_error_number", "1"}});
         INFO(log);
         CHECK(log.find("mount -1 1\n") != std::string::npos);
     }
     SECTION("an error number of the call's own") {
-        const std::string log = run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"~mount:EACCES"})}});
+        const std::string log =
+            run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"~mount:EACCES"})}});
         INFO(log);
         CHECK(log.find("mount -1 13\n") != std::string::npos);
     }
@@ -169,15 +176,17 @@ TEST_CASE("seccomp: SystemCallFilter=~@mount kills a mount, or returns SystemCal
 
 TEST_CASE("seccomp: @system-service runs sh and python, and nothing outside it") {
     // Killed at the first call outside the list: python and sh must not make one.
-    const std::string log = run_oneshot("echo sh=ok; " + python("import json, os, socket, subprocess; print(\"python\", 1)") +
-                                         "; echo status=$?",
-                                     {{"system_call_filter", quoted_list({"@system-service"})}});
+    const std::string log =
+        run_oneshot("echo sh=ok; " + python("import json, os, socket, subprocess; print(\"python\", 1)") +
+                        "; echo status=$?",
+                    {{"system_call_filter", quoted_list({"@system-service"})}});
     INFO(log);
     CHECK(log.find("sh=ok") != std::string::npos);
     CHECK(log.find("python 1\n") != std::string::npos);
     CHECK(log.find("status=0") != std::string::npos);
-    const std::string mount = run_oneshot(kMountProbe, {{"system_call_filter", quoted_list({"@system-service"})},
-                                                     {"system_call_error_number", "1"}});
+    const std::string mount = run_oneshot(
+        kMountProbe,
+        {{"system_call_filter", quoted_list({"@system-service"})}, {"system_call_error_number", "1"}});
     INFO(mount);
     CHECK(mount.find("mount -1 1\n") != std::string::npos);
 }
@@ -196,10 +205,11 @@ TEST_CASE("seccomp: an allow list kills what it leaves out, and the unit's failu
 }
 
 TEST_CASE("seccomp: MemoryDenyWriteExecute= refuses a writable and executable mapping") {
-    const std::string probe =
-        python("import mmap\ntry:\n    mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)\n    print(\"wx=mapped\")\n"
-               "except OSError as e:\n    print(\"wx=refused\", e.errno)\n"
-               "mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE)\nprint(\"rw=mapped\")");
+    const std::string probe = python(
+        "import mmap\ntry:\n    mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)\n    "
+        "print(\"wx=mapped\")\n"
+        "except OSError as e:\n    print(\"wx=refused\", e.errno)\n"
+        "mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE)\nprint(\"rw=mapped\")");
     const std::string log = run_oneshot(probe, {{"memory_deny_write_execute", "true"}});
     INFO(log);
     CHECK(log.find("wx=refused 1\n") != std::string::npos);
@@ -222,7 +232,8 @@ TEST_CASE("seccomp: RestrictAddressFamilies= refuses other families with EAFNOSU
         CHECK(log.find("AF_INET6 refused " + std::to_string(EAFNOSUPPORT)) != std::string::npos);
     }
     SECTION("a deny list") {
-        const std::string log = run_oneshot(probe, {{"restrict_address_families", quoted_list({"~AF_INET6"})}});
+        const std::string log =
+            run_oneshot(probe, {{"restrict_address_families", quoted_list({"~AF_INET6"})}});
         INFO(log);
         CHECK(log.find("AF_UNIX ok") != std::string::npos);
         CHECK(log.find("AF_INET ok") != std::string::npos);
@@ -242,9 +253,11 @@ TEST_CASE("seccomp: RestrictNamespaces= refuses the namespaces it does not list"
         "unshare --user true && echo user=made";
     SECTION("yes") {
         // Threads still start: clone3 is refused with ENOSYS, and the C library falls back to clone.
-        const std::string threads =
-            python("import threading; t = threading.Thread(target=lambda: print(\"thread=ran\")); t.start(); t.join()");
-        const std::string log = run_oneshot(probe + "; " + threads, {{"restrict_namespaces", quoted_list({""})}});
+        const std::string threads = python(
+            "import threading; t = threading.Thread(target=lambda: print(\"thread=ran\")); t.start(); "
+            "t.join()");
+        const std::string log =
+            run_oneshot(probe + "; " + threads, {{"restrict_namespaces", quoted_list({""})}});
         INFO(log);
         CHECK(log.find("=made") == std::string::npos);
         CHECK(log.find("Operation not permitted") != std::string::npos);
@@ -270,7 +283,8 @@ TEST_CASE("seccomp: RestrictRealtime= refuses SCHED_FIFO, allows SCHED_BATCH") {
     const std::string probe = python(
         "import os\nfor name in (\"SCHED_BATCH\", \"SCHED_FIFO\", \"SCHED_RR\"):\n    try:\n"
         "        prio = 1 if name != \"SCHED_BATCH\" else 0\n"
-        "        os.sched_setscheduler(0, getattr(os, name), os.sched_param(prio))\n        print(name, \"set\")\n"
+        "        os.sched_setscheduler(0, getattr(os, name), os.sched_param(prio))\n        print(name, "
+        "\"set\")\n"
         "    except OSError as e:\n        print(name, \"refused\", e.errno)");
     const std::string log = run_oneshot(probe, {{"restrict_realtime", "true"}});
     INFO(log);
@@ -313,11 +327,12 @@ TEST_CASE("seccomp: LockPersonality= keeps the execution domain") {
 TEST_CASE("seccomp: ProtectClock= and ProtectHostname= refuse their system calls") {
     EXEC_TEST_SKIP_UNLESS_ROOT("ProtectHostname= (a UTS namespace)");
     // adjtimex with no mode only reads the clock's state: harmless should it get through.
-    const std::string probe =
-        python("import ctypes; libc = ctypes.CDLL(None, use_errno=True); buf = ctypes.create_string_buffer(512); "
-               "print(\"adjtimex\", libc.adjtimex(buf), ctypes.get_errno())") +
-        "; hostname gitvisor-seccomp-test || echo hostname=refused; "
-        "readlink /proc/self/ns/uts | sed s/^/uts=/";
+    const std::string probe = python(
+                                  "import ctypes; libc = ctypes.CDLL(None, use_errno=True); buf = "
+                                  "ctypes.create_string_buffer(512); "
+                                  "print(\"adjtimex\", libc.adjtimex(buf), ctypes.get_errno())") +
+                              "; hostname gitvisor-seccomp-test || echo hostname=refused; "
+                              "readlink /proc/self/ns/uts | sed s/^/uts=/";
     const std::string log = run_oneshot(probe, {{"protect_clock", "true"}, {"protect_hostname", "true"}});
     INFO(log);
     CHECK(log.find("adjtimex -1 1\n") != std::string::npos);
@@ -328,7 +343,8 @@ TEST_CASE("seccomp: ProtectClock= and ProtectHostname= refuse their system calls
 }
 
 TEST_CASE("seccomp: another ABI's system call cannot go around the filter") {
-    const std::string control = run_oneshot(kProbe + " i386-getpid; " + kProbe + " x32-getpid; echo status=$?", {});
+    const std::string control =
+        run_oneshot(kProbe + " i386-getpid; " + kProbe + " x32-getpid; echo status=$?", {});
     if (control.find("unsupported") != std::string::npos) {
         WARN("skipped: the probe knows other ABIs on x86-64 only");
         return;
@@ -342,7 +358,7 @@ TEST_CASE("seccomp: another ABI's system call cannot go around the filter") {
     CHECK(i386.find("status=" + std::to_string(128 + SIGSYS)) != std::string::npos);
     CHECK(i386.find("i386=") == std::string::npos);
     const std::string x32 = run_oneshot(kProbe + " x32-getpid; echo status=$?",
-                                     {{"system_call_filter", quoted_list({"~@mount"})}});
+                                        {{"system_call_filter", quoted_list({"~@mount"})}});
     INFO(x32);
     CHECK(x32.find("status=" + std::to_string(128 + SIGSYS)) != std::string::npos);
     CHECK(x32.find("x32=") == std::string::npos);
@@ -361,7 +377,7 @@ TEST_CASE("seccomp: '+' commands run without the filter, User= commands with it"
     REQUIRE(exec.wait_exit().has_value());
     const std::string log = exec.log();
     INFO(log);
-    CHECK(log.find("mount -1 2\n") != std::string::npos);  // '+': the kernel answers
+    CHECK(log.find("mount -1 2\n") != std::string::npos);   // '+': the kernel answers
     CHECK(log.find("mount -1 13\n") != std::string::npos);  // nobody: the filter answers
     // Without CAP_SYS_ADMIN, the filter needs no_new_privs, which it sets.
     CHECK(log.find("NoNewPrivs:\t1") != std::string::npos);

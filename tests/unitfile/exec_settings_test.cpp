@@ -91,8 +91,8 @@ TEST_CASE("the kernel-facing sandbox settings are booleans, ProtectProc= and Pro
         "ProtectProc=invisible\n"
         "ProcSubset=pid\n");
     CHECK(messages(u).empty());
-    for (const char* key : {"PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
-                            "ProtectControlGroups", "ProtectHostname"})
+    for (const char* key : {"PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules",
+                            "ProtectKernelLogs", "ProtectControlGroups", "ProtectHostname"})
         CHECK(*u.unit.get<bool>("Service", key));
     CHECK_FALSE(*u.unit.get<bool>("Service", "ProtectClock"));
     CHECK(*u.unit.get<std::string>("Service", "ProtectProc") == "invisible");
@@ -114,7 +114,8 @@ TEST_CASE("the kernel-facing sandbox settings are booleans, ProtectProc= and Pro
                   "(yes/no, true/false, on/off, 1/0)",
                   "test.service:4: error: invalid value 'hidden' for ProtectProc=: expected one of noaccess, "
                   "invisible, ptraceable, default (values are case-sensitive)",
-                  "test.service:5: error: invalid value 'Pid' for ProcSubset=: expected one of all, pid (values are "
+                  "test.service:5: error: invalid value 'Pid' for ProcSubset=: expected one of all, pid "
+                  "(values are "
                   "case-sensitive)"});
 }
 
@@ -165,23 +166,27 @@ TEST_CASE("a wrong seccomp value is an error naming file, line and cause", "[loa
         "SystemCallArchitectures=vax\n"
         "RestrictNamespaces=~time\n"
         "RestrictAddressFamilies=AF_NOPE\n");
-    CHECK(messages(bad) ==
-          Strings{"test.service:3: error: invalid value '@no-such-group' for SystemCallFilter=: unknown system call "
-                  "group '@no-such-group'",
-                  "test.service:4: error: invalid value 'read:EPERM' for SystemCallFilter=: an error number "
-                  "('read:EPERM') only goes with a list that starts with '~'",
-                  "test.service:5: error: invalid value '~write:EWHAT' for SystemCallFilter=: unknown error number "
-                  "'EWHAT' (e.g. EPERM, or 1-4095)",
-                  "test.service:6: error: invalid value 'Open' for SystemCallFilter=: 'Open' is not a system call "
-                  "name",
-                  "test.service:7: error: invalid value 'EBOGUS' for SystemCallErrorNumber=: expected an error name "
-                  "(EPERM, EACCES...), a number 1-4095 or kill",
-                  "test.service:8: error: invalid value 'vax' for SystemCallArchitectures=: unknown architecture "
-                  "'vax' (native, x86-64, arm64, ...)",
-                  "test.service:9: error: invalid value '~time' for RestrictNamespaces=: unknown namespace type "
-                  "'time' (cgroup, ipc, net, mnt, pid, user, uts)",
-                  "test.service:10: error: invalid value 'AF_NOPE' for RestrictAddressFamilies=: unknown address "
-                  "family 'AF_NOPE' (e.g. AF_UNIX, AF_INET)"});
+    CHECK(
+        messages(bad) ==
+        Strings{
+            "test.service:3: error: invalid value '@no-such-group' for SystemCallFilter=: unknown system "
+            "call "
+            "group '@no-such-group'",
+            "test.service:4: error: invalid value 'read:EPERM' for SystemCallFilter=: an error number "
+            "('read:EPERM') only goes with a list that starts with '~'",
+            "test.service:5: error: invalid value '~write:EWHAT' for SystemCallFilter=: unknown error number "
+            "'EWHAT' (e.g. EPERM, or 1-4095)",
+            "test.service:6: error: invalid value 'Open' for SystemCallFilter=: 'Open' is not a system call "
+            "name",
+            "test.service:7: error: invalid value 'EBOGUS' for SystemCallErrorNumber=: expected an error "
+            "name "
+            "(EPERM, EACCES...), a number 1-4095 or kill",
+            "test.service:8: error: invalid value 'vax' for SystemCallArchitectures=: unknown architecture "
+            "'vax' (native, x86-64, arm64, ...)",
+            "test.service:9: error: invalid value '~time' for RestrictNamespaces=: unknown namespace type "
+            "'time' (cgroup, ipc, net, mnt, pid, user, uts)",
+            "test.service:10: error: invalid value 'AF_NOPE' for RestrictAddressFamilies=: unknown address "
+            "family 'AF_NOPE' (e.g. AF_UNIX, AF_INET)"});
 }
 
 TEST_CASE("the seccomp names: groups, errno names, families, namespaces", "[values]") {
@@ -192,7 +197,8 @@ TEST_CASE("the seccomp names: groups, errno names, families, namespaces", "[valu
         auto words = split_words(group.members);
         REQUIRE(words);
         for (const Word& w : *words)
-            CHECK((w.text.starts_with("@") ? find_syscall_group(w.text) != nullptr : is_syscall_name(w.text)));
+            CHECK(
+                (w.text.starts_with("@") ? find_syscall_group(w.text) != nullptr : is_syscall_name(w.text)));
     }
     CHECK(find_syscall_group("@system-service") != nullptr);
     CHECK(find_syscall_group("@nope") == nullptr);

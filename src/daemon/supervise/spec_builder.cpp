@@ -149,7 +149,8 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
              {"restrict_namespaces", "RestrictNamespaces"},
              {"restrict_address_families", "RestrictAddressFamilies"}})
         spec.set(field, strings(value_or_default(unit, "Service", key, std::vector<std::string>{})));
-    const std::string error_number = value_or_default(unit, "Service", "SystemCallErrorNumber", std::string("kill"));
+    const std::string error_number =
+        value_or_default(unit, "Service", "SystemCallErrorNumber", std::string("kill"));
     spec.set("system_call_error_number", error_number == "kill" ? 0 : errno_from_name(error_number));
     for (const auto& [field, key] : std::vector<std::pair<const char*, const char*>>{
              {"lock_personality", "LockPersonality"},
