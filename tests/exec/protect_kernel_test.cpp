@@ -151,11 +151,14 @@ TEST_CASE("protect kernel: ProtectKernelTunables= makes /proc/sys and /sys read-
     // The same value written back: a protection that failed changes nothing on the host.
     const std::string script =
         "v=$(cat /proc/sys/vm/swappiness); echo $v > /proc/sys/vm/swappiness && echo sysctl=written; "
+        "h=$(cat /proc/sys/kernel/hostname); echo $h > /proc/sys/kernel/hostname && echo kernel=written; "
         "v=$(cat /sys/kernel/rcu_normal); echo $v > /sys/kernel/rcu_normal || echo sys=refused; "
         "cat /proc/sys/kernel/ostype | sed 's/^/ostype=/'";
     const std::string log = run_oneshot(script, {{"protect_kernel_tunables", "true"}}, mode);
     INFO(log);
     CHECK(log.find("/proc/sys/vm/swappiness: Read-only file system") != std::string::npos);
+    CHECK(log.find("/proc/sys/kernel/hostname: Read-only file system") != std::string::npos);
+    CHECK(log.find("kernel=written") == std::string::npos);
     CHECK(log.find("sysctl=written") == std::string::npos);
     if (::access("/sys/kernel/rcu_normal", W_OK) == 0) CHECK(log.find("sys=refused") != std::string::npos);
     CHECK(log.find("ostype=Linux") != std::string::npos);
