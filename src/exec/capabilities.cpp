@@ -8,6 +8,8 @@
 #include <array>
 #include <cerrno>
 
+#include "exec/spec.h"
+
 namespace gitvisor::exec {
 namespace {
 
@@ -97,6 +99,16 @@ Result<uint64_t> merge_capability_assignments(const std::vector<std::string>& as
         }
     }
     return Result<uint64_t>::ok(set);
+}
+
+uint64_t effective_bounding_set(const Spec& spec) {
+    const auto bit = [](int cap) { return uint64_t{1} << cap; };
+    uint64_t drop = 0;
+    if (spec.private_devices) drop |= bit(CAP_MKNOD) | bit(CAP_SYS_RAWIO);
+    if (spec.protect_kernel_modules) drop |= bit(CAP_SYS_MODULE);
+    if (spec.protect_kernel_logs) drop |= bit(CAP_SYSLOG);
+    if (spec.protect_clock) drop |= bit(CAP_SYS_TIME) | bit(CAP_WAKE_ALARM);
+    return spec.capability_bounding_set.value_or(kAllCapabilities) & ~drop;
 }
 
 std::string capability_names(uint64_t set) {

@@ -18,6 +18,8 @@
 
 namespace gitvisor::exec {
 
+struct Spec;
+
 // CAP_CHOWN -> 0 ...; -1 for an unknown name.
 int capability_from_name(std::string_view name);
 // The name of capability `cap` ("" when unknown).
@@ -32,6 +34,11 @@ constexpr uint64_t kAllCapabilities = ~uint64_t{0};
 // set before any assignment: kAllCapabilities for the bounding set, 0 for the ambient set.
 // Error: "unknown capability 'CAP_X'".
 Result<uint64_t> merge_capability_assignments(const std::vector<std::string>& assignments, uint64_t initial);
+
+// The bounding set a unit's commands get: CapabilityBoundingSet= (all when unset) less what the sandbox
+// settings take away, as in systemd: PrivateDevices= CAP_MKNOD and CAP_SYS_RAWIO, ProtectKernelModules=
+// CAP_SYS_MODULE, ProtectKernelLogs= CAP_SYSLOG, ProtectClock= CAP_SYS_TIME and CAP_WAKE_ALARM.
+uint64_t effective_bounding_set(const Spec& spec);
 
 // "CAP_NET_ADMIN CAP_SYS_ADMIN" for a mask (for messages and tests).
 std::string capability_names(uint64_t set);

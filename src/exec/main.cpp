@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
             print_error(set_up.error());
         }
     }
+    if (failed_step == SetupStep::None) {
+        if (auto made = supervisor.prepare_seccomp(&failed_step, &failed_errno); !made)
+            print_error(made.error());
+    }
     if (failed_step != SetupStep::None) supervisor.fail_at_startup(failed_step, failed_errno);
     ::malloc_trim(0);
     return supervisor.run();

@@ -138,7 +138,9 @@ bool path_is_under(const std::string& path, const std::string& prefix) {
 bool wants_protection(const Spec& spec) {
     return spec.protect_system != ProtectSystem::No || spec.protect_home != ProtectHome::No ||
            !spec.read_only_paths.empty() || !spec.read_write_paths.empty() ||
-           !spec.inaccessible_paths.empty();
+           !spec.inaccessible_paths.empty() || spec.private_devices || spec.protect_kernel_tunables ||
+           spec.protect_kernel_modules || spec.protect_kernel_logs || spec.protect_control_groups ||
+           spec.protect_proc != ProtectProc::Default || spec.proc_subset != ProcSubset::All;
 }
 
 std::vector<MountEntry> protection_entries(const Spec& spec, const std::vector<std::string>& writable) {
@@ -171,6 +173,23 @@ std::vector<MountEntry> protection_entries(const Spec& spec, const std::vector<s
     if (spec.protect_home != ProtectHome::No) {
         for (const char* path : {"/home", "/run/user", "/root"}) add(path, home, true);
     }
+    // systemd's protect_kernel_tunables_*_table, protect_kernel_modules_table, protect_kernel_logs_*_table
+    // and ProtectControlGroups='s one path. Each may be missing: a kernel without ACPI has no /proc/acpi.
+    if (spec.protect_kernel_tunables) {
+        for (const char* path : {"/proc/acpi", "/proc/apm", "/proc/asound", "/proc/bus", "/proc/fs",
+                                 "/proc/irq", "/proc/latency_stats", "/proc/mtrr", "/proc/scsi", "/proc/sys",
+                                 "/proc/sysrq-trigger", "/proc/timer_stats", "/sys"})
+            add(path, MountMode::ReadOnly, true);
+        for (const char* path : {"/proc/kallsyms", "/proc/kcore"}) add(path, MountMode::Inaccessible, true);
+    }
+    if (spec.protect_kernel_modules) {
+        for (const char* path : {"/lib/modules", "/usr/lib/modules"})
+            add(path, MountMode::Inaccessible, true);
+    }
+    if (spec.protect_kernel_logs) {
+        for (const char* path : {"/proc/kmsg", "/dev/kmsg"}) add(path, MountMode::Inaccessible, true);
+    }
+    if (spec.protect_control_groups) add("/sys/fs/cgroup", MountMode::ReadOnly, true);
     for (const auto& [list, mode] : {std::pair{&spec.read_only_paths, MountMode::ReadOnly},
                                      std::pair{&spec.read_write_paths, MountMode::ReadWrite},
                                      std::pair{&spec.inaccessible_paths, MountMode::Inaccessible}}) {
@@ -202,8 +221,13 @@ Result<std::vector<MountEntry>> plan_mounts(std::vector<MountEntry> entries,
     });
     std::vector<MountEntry> out;
     const std::string* hidden = nullptr;  // the last inaccessible path
+    std::string previous;                 // the path of the entry before, kept or not
     for (MountEntry& entry : resolved) {
-        if (!out.empty() && compare_paths(out.back().path, entry.path) == 0) continue;  // a weaker duplicate
+        // A weaker duplicate, even when the stronger one was dropped as redundant (ProtectSystem=strict's
+        // /sys under ProtectKernelTunables='s read-only /sys).
+        const bool duplicate = !previous.empty() && compare_paths(previous, entry.path) == 0;
+        previous = entry.path;
+        if (duplicate) continue;
         if (hidden != nullptr && path_is_under(entry.path, *hidden)) continue;          // cannot be reached
         if (entry.mode == MountMode::ReadOnly || entry.mode == MountMode::ReadWrite ||
             entry.mode == MountMode::ReadWriteImplicit) {
@@ -256,6 +280,19 @@ Result<bool> apply_protection(const Spec& spec, const std::vector<std::string>& 
     }
     if (::mount("/", root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
         return fail_with(error_number, "cannot bind '/' on '" + root + "'");
+    if (spec.private_devices) {
+        if (const int error = mount_private_dev(root + "/dev"); error != 0) {
+            errno = error;
+            return fail_with(error_number, "cannot make a private /dev");
+        }
+    }
+    if (spec.protect_proc != ProtectProc::Default || spec.proc_subset != ProcSubset::All) {
+        if (const int error = mount_private_proc(root + "/proc", spec.protect_proc, spec.proc_subset);
+            error != 0) {
+            errno = error;
+            return fail_with(error_number, "cannot mount /proc with ProtectProc= and ProcSubset=");
+        }
+    }
 
     const auto in_copy = [&](const std::string& path) { return path == "/" ? root : root + path; };
     std::vector<bool> mounted(entries.size(), false);

@@ -1,12 +1,14 @@
 #pragma once
-// ProtectSystem=, ProtectHome=, ReadOnlyPaths=, ReadWritePaths= and InaccessiblePaths= (systemd.exec(5)),
-// done as systemd's namespace.c does them, in gitvisor-exec's own mount namespace, once before the first
-// command:
+// ProtectSystem=, ProtectHome=, ReadOnlyPaths=, ReadWritePaths=, InaccessiblePaths=, PrivateDevices=,
+// ProtectKernelTunables=, ProtectKernelModules=, ProtectKernelLogs=, ProtectControlGroups=, ProtectProc=
+// and ProcSubset= (systemd.exec(5)), done as systemd's namespace.c does them, in gitvisor-exec's own mount
+// namespace, once before the first command:
 //   1. Plan: one entry per path with its mode, symbolic links resolved, sorted so that parents come
 //      first. At one path the strongest mode wins (inaccessible, read-only, read-write, tmpfs, then the
 //      paths ProtectSystem=strict leaves writable); entries under an inaccessible path are dropped, and so
 //      is a read-only or read-write entry whose nearest parent entry has the same mode.
-//   2. A copy of the whole tree is bound (recursively) on a staging directory and every entry is mounted
+//   2. A copy of the whole tree is bound (recursively) on a staging directory; PrivateDevices= mounts a
+//      new /dev in it and ProtectProc=/ProcSubset= a new /proc (protect_api.cpp). Every entry is mounted
 //      in it: an empty node of mode 0000 of the path's type on an inaccessible path, a read-only tmpfs for
 //      ProtectHome=tmpfs, a bind of the path on itself otherwise.
 //   3. Each read-only entry is remounted read-only with every mount below it, except the mounts of deeper
@@ -52,6 +54,12 @@ Result<std::vector<MountEntry>> plan_mounts(std::vector<MountEntry> entries,
 int compare_paths(const std::string& a, const std::string& b);
 // Whether `path` is `prefix` or lies under it.
 bool path_is_under(const std::string& path, const std::string& prefix);
+
+// In the copy (step 2), returning 0 or an errno: a tmpfs on `dev` with the pseudo devices (null, zero,
+// full, random, urandom, tty), the host's /dev/pts, /dev/shm and /dev/mqueue, and the usual links; a new
+// proc instance on `proc` with the hidepid= and subset= options.
+int mount_private_dev(const std::string& dev);
+int mount_private_proc(const std::string& proc, ProtectProc protect, ProcSubset subset);
 
 // Leaves the mount namespace gitvisor-exec runs in (its own, or the daemon's when it has none: then
 // root is needed) for a new one whose mounts are private, and returns a descriptor of the one it left:

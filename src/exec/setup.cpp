@@ -53,6 +53,7 @@ constexpr StepInfo kSteps[] = {
     {SetupStep::CacheDirectory, "CACHE-DIRECTORY", 239},
     {SetupStep::LogsDirectory, "LOGS-DIRECTORY", 240},
     {SetupStep::ConfigurationDirectory, "CONFIGURATION-DIRECTORY", 241},
+    {SetupStep::Seccomp, "SECCOMP", 228},
 };
 
 [[noreturn]] void fail(int report_fd, SetupStep step, int error) {
@@ -206,9 +207,9 @@ bool redirect_output(int target_fd, int pipe_fd, const OutputTarget& output, con
 }
 
 // Steps 1 to 3 of capabilities.h, up to the change of user (still root).
-SetupStep prepare_capabilities(const Spec& spec, uint64_t ambient, bool changes_user, int& error) {
+SetupStep prepare_capabilities(uint64_t bounding, uint64_t ambient, bool changes_user, int& error) {
     if (ambient != 0 && (error = add_inheritable_capabilities(ambient)) != 0) return SetupStep::Capabilities;
-    if (spec.capability_bounding_set && (error = limit_bounding_set(*spec.capability_bounding_set)) != 0)
+    if (bounding != kAllCapabilities && (error = limit_bounding_set(bounding)) != 0)
         return SetupStep::Capabilities;
     if (ambient != 0 && changes_user && (error = set_keep_capabilities(true)) != 0)
         return SetupStep::Capabilities;
@@ -225,18 +226,28 @@ void reset_signals() {
     }
 }
 
-// execve of a path, or of a bare name in the fixed search path (never $PATH). Returns the errno.
-int exec_command(const std::string& path, char* const argv[], char* const envp[]) {
-    if (path.find('/') != std::string::npos) {
-        ::execve(path.c_str(), argv, envp);
-        return errno;
-    }
-    int result = ENOENT;
+// The paths execve tries for a command: the path, or a bare name in the fixed search path (never
+// $PATH). Made before the seccomp filter is loaded, so that nothing but execve runs after it.
+std::vector<std::string> exec_candidates(const std::string& path) {
+    if (path.find('/') != std::string::npos) return {path};
+    std::vector<std::string> out;
     std::string_view dirs = kDefaultPath;
     while (!dirs.empty()) {
         const size_t colon = dirs.find(':');
-        const std::string candidate = std::string(dirs.substr(0, colon)) + "/" + path;
+        out.push_back(std::string(dirs.substr(0, colon)) + "/" + path);
         dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    }
+    return out;
+}
+
+// execve of each candidate in turn. Returns the errno.
+int exec_command(const std::vector<std::string>& candidates, char* const argv[], char* const envp[]) {
+    if (candidates.size() == 1) {
+        ::execve(candidates[0].c_str(), argv, envp);
+        return errno;
+    }
+    int result = ENOENT;
+    for (const std::string& candidate : candidates) {
         ::execve(candidate.c_str(), argv, envp);
         if (errno == EACCES)
             result = EACCES;
@@ -284,10 +295,14 @@ void run_child(const ChildPlan& plan, int report_fd) {
     // 2. A session of its own: the service gets no terminal, and its process group can be signalled.
     if (::setsid() < 0) fail(report_fd, SetupStep::Setsid, errno);
 
-    // 3. Commands with the '+' prefix leave the protected mount namespace (ProtectSystem=...), as in
-    //    systemd, where they run without the file-system sandboxing.
+    // 3. Commands with the '+' prefix leave the protected mount namespace (ProtectSystem=...) and the
+    //    unit's UTS namespace (ProtectHostname=), as in systemd, where they run without the sandboxing.
     if (command.full_privileges && plan.unprotected_mount_namespace >= 0 &&
         ::setns(plan.unprotected_mount_namespace, CLONE_NEWNS) != 0) {
+        fail(report_fd, SetupStep::Namespace, errno);
+    }
+    if (command.full_privileges && plan.host_uts_namespace >= 0 &&
+        ::setns(plan.host_uts_namespace, CLONE_NEWUTS) != 0) {
         fail(report_fd, SetupStep::Namespace, errno);
     }
 
@@ -357,10 +372,10 @@ void run_child(const ChildPlan& plan, int report_fd) {
     // 8. Credentials and capabilities (capabilities.h), unless the command has the '+' prefix. Ambient
     //    capabilities outside CapabilityBoundingSet= are not raised: they would outlive the bound.
     if (!command.full_privileges) {
-        const uint64_t ambient =
-            spec.ambient_capabilities & spec.capability_bounding_set.value_or(kAllCapabilities);
+        const uint64_t bounding = effective_bounding_set(spec);
+        const uint64_t ambient = spec.ambient_capabilities & bounding;
         const bool changes_user = creds.change && !command.no_setuid && creds.uid != 0;
-        if (const SetupStep step = prepare_capabilities(spec, ambient, changes_user, error);
+        if (const SetupStep step = prepare_capabilities(bounding, ambient, changes_user, error);
             step != SetupStep::None) {
             fail(report_fd, step, error);
         }
@@ -390,7 +405,7 @@ void run_child(const ChildPlan& plan, int report_fd) {
         fail(report_fd, SetupStep::NoNewPrivileges, errno);
     }
 
-    // 10. $VAR expansion (unless ':'), then execve.
+    // 10. $VAR expansion (unless ':'), then the seccomp filter (seccomp.h), last, then execve.
     const std::vector<std::string> args = unitfile::expand_exec_argv(command, env);
     std::vector<char*> argv;
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -399,7 +414,12 @@ void run_child(const ChildPlan& plan, int report_fd) {
     std::vector<char*> envp;
     for (const std::string& entry : env_strings) envp.push_back(const_cast<char*>(entry.c_str()));
     envp.push_back(nullptr);
-    fail(report_fd, SetupStep::Exec, exec_command(command.path, argv.data(), envp.data()));
+    const std::vector<std::string> candidates = exec_candidates(command.path);
+    if (plan.seccomp != nullptr && !command.full_privileges &&
+        (error = install_seccomp(*plan.seccomp, report_fd)) != 0) {
+        fail(report_fd, SetupStep::Seccomp, error);
+    }
+    fail(report_fd, SetupStep::Exec, exec_command(candidates, argv.data(), envp.data()));
 }
 
 }  // namespace gitvisor::exec

@@ -1,8 +1,8 @@
 #pragma once
 // The set-up of one command, in the child forked for it (DESIGN §4): signals, session, stdio
 // (StandardOutput=, StandardError=), umask, nice, OOM score, rlimits, user and groups with the capability
-// sets, environment, working directory, no-new-privileges, then execve. gitvisor-exec is single-threaded,
-// so the child may allocate, read files and look up users.
+// sets, environment, working directory, no-new-privileges, the seccomp filter, then execve. gitvisor-exec is
+// single-threaded, so the child may allocate, read files and look up users.
 //
 // A step that fails is reported to the parent as a SetupReport through a close-on-exec pipe (so the
 // parent also learns that execve succeeded: the pipe closes without a report), and the child exits with
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "exec/environment.h"
+#include "exec/seccomp.h"
 #include "exec/spec.h"
 
 namespace gitvisor::exec {
@@ -41,6 +42,7 @@ enum class SetupStep : int32_t {
     CacheDirectory,
     LogsDirectory,
     ConfigurationDirectory,
+    Seccomp,  // SystemCallFilter= and the other seccomp settings
 };
 
 // "EXEC", "CHDIR", "ENVIRONMENT-FILE", ... ("" for None).
@@ -65,6 +67,11 @@ struct ChildPlan {
     int stderr_fd = -1;
     // The mount namespace without ProtectSystem= and friends, for commands with the '+' prefix; -1: none.
     int unprotected_mount_namespace = -1;
+    // The UTS namespace gitvisor-exec started in, for '+' commands under ProtectHostname=; -1: none.
+    int host_uts_namespace = -1;
+    // The seccomp filter, loaded just before execve (not for '+' commands); nullptr: none. The child
+    // writes its report descriptor into its own copy.
+    SeccompProgram* seccomp = nullptr;
 };
 
 // The uid and gid the unit's commands run as (User=, Group=; gitvisor-exec's own without them). Returns

@@ -64,6 +64,18 @@ constexpr std::array<std::pair<ProtectHome, const char*>, 4> kProtectHome{{
     {ProtectHome::Tmpfs, "tmpfs"},
 }};
 
+constexpr std::array<std::pair<ProtectProc, const char*>, 4> kProtectProc{{
+    {ProtectProc::Default, "default"},
+    {ProtectProc::NoAccess, "noaccess"},
+    {ProtectProc::Invisible, "invisible"},
+    {ProtectProc::Ptraceable, "ptraceable"},
+}};
+
+constexpr std::array<std::pair<ProcSubset, const char*>, 2> kProcSubset{{
+    {ProcSubset::All, "all"},
+    {ProcSubset::Pid, "pid"},
+}};
+
 constexpr std::array<std::pair<PreserveMode, const char*>, 3> kPreserveModes{{
     {PreserveMode::No, "no"},
     {PreserveMode::Yes, "yes"},
@@ -337,6 +349,8 @@ const char* to_string(KillMode mode) { return name_of(mode, kKillModes); }
 const char* to_string(NotifyAccess access) { return name_of(access, kNotifyAccess); }
 const char* to_string(ProtectSystem protect) { return name_of(protect, kProtectSystem); }
 const char* to_string(ProtectHome protect) { return name_of(protect, kProtectHome); }
+const char* to_string(ProtectProc protect) { return name_of(protect, kProtectProc); }
+const char* to_string(ProcSubset subset) { return name_of(subset, kProcSubset); }
 const char* to_string(PreserveMode mode) { return name_of(mode, kPreserveModes); }
 
 std::optional<OutputTarget> output_target_from_string(std::string_view text) {
@@ -427,6 +441,27 @@ Result<Spec> parse_spec(std::string_view json) {
     fields.read_paths("read_only_paths", spec.read_only_paths);
     fields.read_paths("read_write_paths", spec.read_write_paths);
     fields.read_paths("inaccessible_paths", spec.inaccessible_paths);
+    fields.read("private_devices", spec.private_devices);
+    fields.read("protect_kernel_tunables", spec.protect_kernel_tunables);
+    fields.read("protect_kernel_modules", spec.protect_kernel_modules);
+    fields.read("protect_kernel_logs", spec.protect_kernel_logs);
+    fields.read("protect_control_groups", spec.protect_control_groups);
+    fields.read("protect_hostname", spec.protect_hostname);
+    fields.read("protect_clock", spec.protect_clock);
+    fields.read_enum("protect_proc", spec.protect_proc, kProtectProc);
+    fields.read_enum("proc_subset", spec.proc_subset, kProcSubset);
+    fields.read("system_call_filter", spec.system_call_filter);
+    if (const JsonValue* v = fields.get("system_call_error_number", JsonType::Number)) {
+        if (auto i = fields.integer_in("system_call_error_number", *v, 0, 4095))
+            spec.system_call_error_number = static_cast<int>(*i);
+    }
+    fields.read("system_call_architectures", spec.system_call_architectures);
+    fields.read("lock_personality", spec.lock_personality);
+    fields.read("memory_deny_write_execute", spec.memory_deny_write_execute);
+    fields.read("restrict_realtime", spec.restrict_realtime);
+    fields.read("restrict_suid_sgid", spec.restrict_suid_sgid);
+    fields.read("restrict_namespaces", spec.restrict_namespaces);
+    fields.read("restrict_address_families", spec.restrict_address_families);
     for (size_t type = 0; type < kDirectoryTypes; ++type)
         fields.read_directory(kDirectoryFields[type], spec.directories[type]);
     fields.read_enum("runtime_directory_preserve", spec.runtime_directory_preserve, kPreserveModes);

@@ -31,6 +31,10 @@ enum class NotifyAccess { None, Main, Exec, All };
 // ProtectSystem=, ProtectHome= (systemd.exec(5)).
 enum class ProtectSystem { No, Yes, Full, Strict };
 enum class ProtectHome { No, Yes, ReadOnly, Tmpfs };
+// ProtectProc=: the hidepid= option of the unit's /proc.
+enum class ProtectProc { Default, NoAccess, Invisible, Ptraceable };
+// ProcSubset=: pid leaves only the process directories in the unit's /proc.
+enum class ProcSubset { All, Pid };
 // RuntimeDirectoryPreserve=: yes keeps RuntimeDirectory= after the unit ends; restart keeps it across
 // automatic restarts only.
 enum class PreserveMode { No, Yes, Restart };
@@ -44,6 +48,8 @@ std::optional<KillMode> kill_mode_from_string(std::string_view text);
 const char* to_string(NotifyAccess access);
 const char* to_string(ProtectSystem protect);
 const char* to_string(ProtectHome protect);
+const char* to_string(ProtectProc protect);
+const char* to_string(ProcSubset subset);
 const char* to_string(PreserveMode mode);
 
 // SuccessExitStatus= and friends: exit codes and signal numbers.
@@ -117,6 +123,28 @@ struct Spec {
     std::vector<std::string> read_only_paths;  // as written: "-" prefix = may be missing, "+" ignored
     std::vector<std::string> read_write_paths;
     std::vector<std::string> inaccessible_paths;
+    // PrivateDevices= and the Protect*= settings that hide or freeze kernel interfaces (protect.h), and
+    // the capabilities they take away (capabilities.h).
+    bool private_devices = false;
+    bool protect_kernel_tunables = false;
+    bool protect_kernel_modules = false;
+    bool protect_kernel_logs = false;
+    bool protect_control_groups = false;
+    bool protect_hostname = false;  // a UTS namespace of the unit's own
+    bool protect_clock = false;
+    ProtectProc protect_proc = ProtectProc::Default;
+    ProcSubset proc_subset = ProcSubset::All;
+    // The seccomp settings (seccomp.h). The lists hold each assignment as written ("~@mount",
+    // "AF_UNIX AF_INET"), merged by gitvisor-exec as systemd merges them; empty: not set.
+    std::vector<std::string> system_call_filter;
+    int system_call_error_number = 0;  // 0: a filtered call kills the process
+    std::vector<std::string> system_call_architectures;
+    bool lock_personality = false;
+    bool memory_deny_write_execute = false;
+    bool restrict_realtime = false;
+    bool restrict_suid_sgid = false;
+    std::vector<std::string> restrict_namespaces;
+    std::vector<std::string> restrict_address_families;
     // The directories, indexed by DirectoryType, and RuntimeDirectoryPreserve=.
     std::array<ExecDirectory, kDirectoryTypes> directories = {{{"/run", {}, 0755},
                                                                {"/var/lib", {}, 0755},

@@ -274,6 +274,8 @@ bool Supervisor::spawn(Process& process, const Command& command, EnvList env) {
     plan.stdout_fd = out[1];
     plan.stderr_fd = err[1];
     plan.unprotected_mount_namespace = m_unprotected_namespace ? m_unprotected_namespace.get() : -1;
+    plan.host_uts_namespace = m_host_uts_namespace ? m_host_uts_namespace.get() : -1;
+    plan.seccomp = m_seccomp ? &*m_seccomp : nullptr;
     int error = 0;
     auto spawned = spawn_command(plan, &error);
     for (const int fd : {out[1], err[1]}) {

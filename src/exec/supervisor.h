@@ -59,6 +59,10 @@ public:
     // the message, with *step and *error set.
     Result<bool> set_up_file_system(bool own_mount_namespace, SetupStep* step, int* error);
 
+    // At start-up: the seccomp filter of SystemCallFilter= and the others (seccomp.h), made once for
+    // every command. On error returns the message, with *step (SECCOMP) and *error set.
+    Result<bool> prepare_seccomp(SetupStep* step, int* error);
+
     // A control connection made before gitvisor-exec started (`--control-fd`: the daemon's end of a
     // socket pair), served like one accepted on the control socket. Call after open().
     bool add_control_connection(int fd);
@@ -261,7 +265,9 @@ private:
 
     ExecDirectories m_directories;
     UniqueFd m_unprotected_namespace;  // for '+' commands, when ProtectSystem= and friends apply
+    UniqueFd m_host_uts_namespace;     // for '+' commands, when ProtectHostname= applies
     bool m_protected = false;
+    std::optional<SeccompProgram> m_seccomp;  // none when the unit filters nothing
 
     HealthRun m_health;
     UniqueFd m_watchdog_timer;        // made at the first arming

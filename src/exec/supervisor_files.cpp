@@ -2,10 +2,13 @@
 
 // The unit's file system: RuntimeDirectory= and the other directories (made before every run, the
 // runtime ones emptied or removed after it), and, once at start-up, ProtectSystem=, ProtectHome=,
-// ReadOnlyPaths=, ReadWritePaths=, InaccessiblePaths= (protect.h) and PrivateTmp=.
+// ReadOnlyPaths=, ReadWritePaths=, InaccessiblePaths=, PrivateDevices=, ProtectKernel*=... (protect.h),
+// ProtectHostname= and PrivateTmp=; and the seccomp filter (seccomp.h), made once.
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,7 +55,17 @@ Result<bool> Supervisor::set_up_file_system(bool own_mount_namespace, SetupStep*
         m_protected = true;
     }
 
-    // 3. PrivateTmp=, last, so that the protections leave the private /tmp writable.
+    // 3. ProtectHostname=: a UTS namespace of the unit's own, starting with the host's names.
+    if (m_spec.protect_hostname) {
+        m_host_uts_namespace.reset(::open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC));
+        if (!m_host_uts_namespace || ::unshare(CLONE_NEWUTS) != 0) {
+            *error = errno;
+            return fail(SetupStep::Namespace,
+                        std::string("cannot make a UTS namespace: ") + std::strerror(*error));
+        }
+    }
+
+    // 4. PrivateTmp=, last, so that the protections leave the private /tmp writable.
     if (m_spec.private_tmp) {
         // A notify socket under /tmp or /var/tmp (a run folder there) would be hidden by the private /tmp:
         // its inode is bound again at the same path inside, where the service looks for it.
@@ -75,6 +88,19 @@ Result<bool> Supervisor::set_up_file_system(bool own_mount_namespace, SetupStep*
             }
         }
     }
+    return Result<bool>::ok(true);
+}
+
+Result<bool> Supervisor::prepare_seccomp(SetupStep* step, int* error) {
+    auto policy = seccomp_policy(m_spec);
+    if (!policy) {
+        *step = SetupStep::Seccomp;
+        *error = EINVAL;
+        return Result<bool>::fail(m_spec.unit + ": cannot make the seccomp filter: " + policy.error());
+    }
+    // LockPersonality= keeps the execution domain gitvisor-exec itself runs in.
+    if (policy->any())
+        m_seccomp = build_seccomp_program(*policy, static_cast<unsigned long>(::personality(0xFFFFFFFF)));
     return Result<bool>::ok(true);
 }
 

@@ -52,6 +52,8 @@ void Supervisor::start_health_check(Client& client, const JsonValue& request) {
     plan.stdout_fd = pipe_fds[1];
     plan.stderr_fd = pipe_fds[1];
     plan.unprotected_mount_namespace = m_unprotected_namespace ? m_unprotected_namespace.get() : -1;
+    plan.host_uts_namespace = m_host_uts_namespace ? m_host_uts_namespace.get() : -1;
+    plan.seccomp = m_seccomp ? &*m_seccomp : nullptr;
     int error = 0;
     auto spawned = spawn_command(plan, &error);
     ::close(pipe_fds[1]);

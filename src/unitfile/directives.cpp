@@ -31,6 +31,11 @@ Directive exec(std::string_view key, std::string_view summary) {
     return {"Service", key, Exec, kList, Support::Supported, "", summary, kService, {}, {}, 0, 0, {}};
 }
 
+// A boolean sandboxing setting of systemd.exec(5), off by default.
+Directive sandbox(std::string_view key, std::string_view summary) {
+    return {"Service", key, Bool, ListMode::Single, Support::Supported, "no", summary, kExec, {}, {}, 0, 0, {}};
+}
+
 Directive rlimit(std::string_view key) {
     return {"Service", key, RLimit, ListMode::Single, Support::Supported, "", "resource limit (setrlimit)", kExec,
             {}, {}, 0, 0, {}};
@@ -197,6 +202,31 @@ std::vector<Directive> make_table() {
          {"ReadWritePaths"}},
         {"Service", "InaccessibleDirectories", Paths, kList, S, "", "old name of InaccessiblePaths=", kExec, {}, {},
          0, 0, {"InaccessiblePaths"}},
+        sandbox("PrivateDevices", "a /dev of pseudo devices only; no CAP_MKNOD, CAP_SYS_RAWIO"),
+        sandbox("ProtectKernelTunables", "read-only /proc/sys, /sys and other kernel variables"),
+        sandbox("ProtectKernelModules", "no module loading: no CAP_SYS_MODULE, no /usr/lib/modules"),
+        sandbox("ProtectKernelLogs", "no kernel log: no CAP_SYSLOG, no /proc/kmsg, /dev/kmsg"),
+        sandbox("ProtectControlGroups", "read-only /sys/fs/cgroup"),
+        sandbox("ProtectHostname", "a host name of its own (UTS namespace)"),
+        sandbox("ProtectClock", "no clock changes: no CAP_SYS_TIME, CAP_WAKE_ALARM"),
+        {"Service", "ProtectProc", Enum, one, S, "default", "hidepid= of the unit's /proc", kExec,
+         {"noaccess", "invisible", "ptraceable", "default"}, {}, 0, 0, {}},
+        {"Service", "ProcSubset", Enum, one, S, "all", "pid: only the processes in the unit's /proc", kExec,
+         {"all", "pid"}, {}, 0, 0, {}},
+        {"Service", "SystemCallFilter", SyscallList, kList, S, "",
+         "allowed system calls ('~': denied ones); the first assignment decides", kExec, {}, {}, 0, 0, {}},
+        {"Service", "SystemCallErrorNumber", ErrnoAction, one, S, "kill",
+         "what a filtered system call returns (kill: the process dies)", kExec, {}, {}, 0, 0, {}},
+        {"Service", "SystemCallArchitectures", Architectures, kList, S, "",
+         "architectures whose system calls are allowed", kExec, {}, {}, 0, 0, {}},
+        sandbox("LockPersonality", "no change of the execution domain (personality)"),
+        sandbox("MemoryDenyWriteExecute", "no memory both writable and executable"),
+        sandbox("RestrictRealtime", "no realtime scheduling"),
+        sandbox("RestrictSUIDSGID", "no set-user-ID or set-group-ID files"),
+        {"Service", "RestrictNamespaces", Namespaces, kList, S, "no", "which namespaces may be made or joined",
+         kExec, {}, {}, 0, 0, {}},
+        {"Service", "RestrictAddressFamilies", AddressFamilies, kList, S, "",
+         "socket address families allowed ('~': denied ones)", kExec, {}, {}, 0, 0, {}},
         {"Service", "CapabilityBoundingSet", Capabilities, kList, S, "", "capability bounding set", kExec, {}, {},
          0, 0, {}},
         {"Service", "AmbientCapabilities", Capabilities, kList, S, "", "ambient capabilities", kExec, {}, {}, 0, 0,
@@ -323,7 +353,7 @@ constexpr IgnoredDirective kIgnored[] = {
     {"Service", "ExecPaths", kExec}, {"Service", "NoExecPaths", kExec}, {"Service", "ExecSearchPath", kExec},
     {"Service", "RootDirectory", kExec}, {"Service", "RootImage", kExec}, {"Service", "RootImageOptions", kExec},
     {"Service", "RootHash", kExec}, {"Service", "RootHashSignature", kExec}, {"Service", "RootVerity", kExec},
-    {"Service", "MountAPIVFS", kExec}, {"Service", "ProtectProc", kExec}, {"Service", "ProcSubset", kExec},
+    {"Service", "MountAPIVFS", kExec},
     {"Service", "BindPaths", kExec}, {"Service", "BindReadOnlyPaths", kExec}, {"Service", "MountImages", kExec},
     {"Service", "ExtensionImages", kExec}, {"Service", "ExtensionDirectories", kExec},
     {"Service", "DynamicUser", kExec}, {"Service", "PAMName", kExec}, {"Service", "SecureBits", kExec},
@@ -339,17 +369,10 @@ constexpr IgnoredDirective kIgnored[] = {
     {"Service", "LogRateLimitIntervalSec", kExec}, {"Service", "LogRateLimitBurst", kExec},
     {"Service", "LogFilterPatterns", kExec}, {"Service", "LogNamespace", kExec}, {"Service", "SyslogFacility", kExec},
     {"Service", "SyslogLevel", kExec}, {"Service", "SyslogLevelPrefix", kExec}, {"Service", "UtmpIdentifier", kExec},
-    {"Service", "UtmpMode", kExec}, {"Service", "PrivateDevices", kExec}, {"Service", "PrivateNetwork", kExec},
+    {"Service", "UtmpMode", kExec}, {"Service", "PrivateNetwork", kExec},
     {"Service", "NetworkNamespacePath", kExec}, {"Service", "PrivateIPC", kExec}, {"Service", "IPCNamespacePath", kExec},
-    {"Service", "PrivateUsers", kExec}, {"Service", "ProtectHostname", kExec}, {"Service", "ProtectClock", kExec},
-    {"Service", "ProtectKernelTunables", kExec}, {"Service", "ProtectKernelModules", kExec},
-    {"Service", "ProtectKernelLogs", kExec}, {"Service", "ProtectControlGroups", kExec},
-    {"Service", "RestrictAddressFamilies", kExec}, {"Service", "RestrictFileSystems", kExec},
-    {"Service", "RestrictNamespaces", kExec}, {"Service", "LockPersonality", kExec},
-    {"Service", "MemoryDenyWriteExecute", kExec}, {"Service", "RestrictRealtime", kExec},
-    {"Service", "RestrictSUIDSGID", kExec}, {"Service", "RemoveIPC", kExec}, {"Service", "PrivateMounts", kExec},
-    {"Service", "MountFlags", kExec}, {"Service", "SystemCallFilter", kExec},
-    {"Service", "SystemCallErrorNumber", kExec}, {"Service", "SystemCallArchitectures", kExec},
+    {"Service", "PrivateUsers", kExec}, {"Service", "RestrictFileSystems", kExec},
+    {"Service", "RemoveIPC", kExec}, {"Service", "PrivateMounts", kExec}, {"Service", "MountFlags", kExec},
     {"Service", "SystemCallLog", kExec}, {"Service", "TemporaryFileSystem", kExec},
     {"Service", "LoadCredential", kExec}, {"Service", "LoadCredentialEncrypted", kExec},
     {"Service", "SetCredential", kExec}, {"Service", "SetCredentialEncrypted", kExec},
@@ -501,6 +524,11 @@ const char* value_type_name(ValueType type) {
         case ValueType::Condition: return "condition";
         case PathCondition: return "path condition";
         case StdOutput: return "inherit, null, journal, file:PATH, append:PATH, truncate:PATH";
+        case SyscallList: return "system call names and @groups, '~' prefix for a deny list";
+        case ErrnoAction: return "errno name or number, or kill";
+        case Architectures: return "native or architecture names";
+        case AddressFamilies: return "AF_* names, '~' prefix for a deny list, or none";
+        case Namespaces: return "boolean, or namespace types with an optional '~' prefix";
     }
     return "value";
 }

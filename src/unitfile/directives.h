@@ -12,38 +12,43 @@
 namespace gitvisor::unitfile {
 
 enum class ValueType {
-    Text,          // free text, specifiers expanded
-    Path,          // an absolute path
-    WorkingDir,    // an absolute path, "~", optionally prefixed by '-'
-    UserName,      // a user name or numeric uid
-    GroupName,     // a group name or numeric gid
+    Text,        // free text, specifiers expanded
+    Path,        // an absolute path
+    WorkingDir,  // an absolute path, "~", optionally prefixed by '-'
+    UserName,    // a user name or numeric uid
+    GroupName,   // a group name or numeric gid
     Bool,
-    Enum,          // one of Directive::values (Directive::unsupported_values warn)
-    BoolOrEnum,    // a boolean or one of Directive::values (ProtectSystem=)
-    Timespan,      // seconds when bare
-    Timeout,       // a time span where 0 also means infinity
-    Size,          // bytes (K M G T P E), a percentage of RAM, or infinity
-    CountLimit,    // a number, a percentage, or infinity
-    CpuQuota,      // "20%"
-    Integer,       // within [min, max]
-    Mode,          // octal
+    Enum,        // one of Directive::values (Directive::unsupported_values warn)
+    BoolOrEnum,  // a boolean or one of Directive::values (ProtectSystem=)
+    Timespan,    // seconds when bare
+    Timeout,     // a time span where 0 also means infinity
+    Size,        // bytes (K M G T P E), a percentage of RAM, or infinity
+    CountLimit,  // a number, a percentage, or infinity
+    CpuQuota,    // "20%"
+    Integer,     // within [min, max]
+    Mode,        // octal
     Signal,
-    ExitStatus,    // exit codes and signal names
-    RLimit,        // soft[:hard]
-    Words,         // space-separated words, quoting as in systemd.syntax
-    UnitNames,     // space-separated unit names
-    Paths,         // space-separated absolute paths, each optionally prefixed by '-' or '+'
-    RelativePaths, // space-separated relative paths without ".." (RuntimeDirectory=)
-    EnvFiles,      // an absolute path, optionally prefixed by '-'
-    Capabilities,  // CAP_* names, optionally the whole list prefixed by '~'
-    Exec,          // command lines
-    Environment,   // NAME=value words
-    Condition,     // '|' and '!' prefixes, then a value
-    PathCondition, // as Condition, the value an absolute path
-    StdOutput,     // inherit, null, journal, file:PATH, append:PATH, truncate:PATH
-    Url,           // an http:// or https:// URL with a host
-    HostPort,      // host:port, [IPv6]:port
-    Ports,         // space-separated port numbers
+    ExitStatus,       // exit codes and signal names
+    RLimit,           // soft[:hard]
+    Words,            // space-separated words, quoting as in systemd.syntax
+    UnitNames,        // space-separated unit names
+    Paths,            // space-separated absolute paths, each optionally prefixed by '-' or '+'
+    RelativePaths,    // space-separated relative paths without ".." (RuntimeDirectory=)
+    EnvFiles,         // an absolute path, optionally prefixed by '-'
+    Capabilities,     // CAP_* names, optionally the whole list prefixed by '~'
+    Exec,             // command lines
+    Environment,      // NAME=value words
+    Condition,        // '|' and '!' prefixes, then a value
+    PathCondition,    // as Condition, the value an absolute path
+    StdOutput,        // inherit, null, journal, file:PATH, append:PATH, truncate:PATH
+    Url,              // an http:// or https:// URL with a host
+    HostPort,         // host:port, [IPv6]:port
+    Ports,            // space-separated port numbers
+    SyscallList,      // system call names and @groups, optionally the whole list prefixed by '~'
+    ErrnoAction,      // an errno name or number, or kill
+    Architectures,    // native, x86-64, arm64...
+    AddressFamilies,  // AF_* names, optionally prefixed by '~', or none
+    Namespaces,       // a boolean, or namespace types optionally prefixed by '~'
 };
 
 enum class ListMode {

@@ -37,6 +37,12 @@ ParsedSetting from(const Result<T>& r) {
     return ok(Value(*r));
 }
 
+// One assignment of a list that gitvisor-exec merges as systemd does (SystemCallFilter=...): kept whole.
+ParsedSetting assignment(const Result<std::string>& r) {
+    if (!r) return invalid(r.error());
+    return ok(std::vector<std::string>{*r});
+}
+
 bool is_absolute_path(std::string_view p) { return !p.empty() && p.front() == '/'; }
 
 bool has_control_chars(std::string_view s) {
@@ -110,6 +116,16 @@ public:
             case ValueType::Url: return url();
             case ValueType::HostPort: return host_port();
             case ValueType::Ports: return ports();
+            case ValueType::SyscallList:
+                return assignment(parse_syscall_filter(m_raw));
+            case ValueType::ErrnoAction:
+                return from(parse_errno_action(m_raw));
+            case ValueType::Architectures:
+                return from(parse_architectures(m_raw));
+            case ValueType::AddressFamilies:
+                return assignment(parse_address_families(m_raw));
+            case ValueType::Namespaces:
+                return assignment(parse_namespaces(m_raw));
         }
         return invalid("unsupported value type");
     }
@@ -140,6 +156,7 @@ private:
             case ValueType::Url:
             case ValueType::HostPort:
             case ValueType::Exec:  // a single command (HealthCheckExec=)
+            case ValueType::ErrnoAction:  // kill
                 return of_kind(Kind::Reset);
             default:
                 return invalid(std::string("empty value: expected a ") + value_type_name(m_d.type));

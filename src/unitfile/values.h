@@ -5,7 +5,8 @@
 // "invalid value '<v>' for <Key>: <error>", e.g. "unknown time unit 'S'".
 // Formatters give the canonical text used for normalised output and spec hashes.
 // Implemented by values.cpp (booleans, integers, modes), values_time.cpp, values_size.cpp (sizes,
-// percentages, CPU quota), values_signal.cpp (signals, exit statuses) and values_rlimit.cpp.
+// percentages, CPU quota), values_signal.cpp (signals, exit statuses), values_rlimit.cpp and
+// values_sandbox.cpp (the seccomp settings).
 
 #include <cstdint>
 #include <string>
@@ -90,5 +91,19 @@ struct RLimit {
 };
 Result<RLimit> parse_rlimit(std::string_view key, std::string_view text);
 std::string format_rlimit(const RLimit& limit);  // "1024", "1024:4096", "infinity"
+
+// The seccomp settings of systemd.exec(5), each assignment checked and given back with one space between
+// words (gitvisor-exec merges the assignments as systemd does):
+// SystemCallFilter=: "[~]name|@group ...", a name may end in ":EPERM" (or a number) in a '~' list; an
+// unknown name is accepted (and later skipped, as in systemd), an unknown group is an error.
+Result<std::string> parse_syscall_filter(std::string_view text);
+// SystemCallErrorNumber=: an errno name, a number 1-4095, or "kill".
+Result<std::string> parse_errno_action(std::string_view text);
+// SystemCallArchitectures=: "native" and architecture names.
+Result<std::vector<std::string>> parse_architectures(std::string_view text);
+// RestrictAddressFamilies=: "none", or "[~]AF_UNIX AF_INET ...".
+Result<std::string> parse_address_families(std::string_view text);
+// RestrictNamespaces=: a boolean (yes -> "", no -> "~"), or "[~]cgroup ipc net mnt pid user uts".
+Result<std::string> parse_namespaces(std::string_view text);
 
 }  // namespace gitvisor::unitfile

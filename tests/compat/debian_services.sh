@@ -308,6 +308,12 @@ check "NoNewPrivileges=true reached memcached" test "$(proc_status "$pid" NoNewP
 check "PrivateTmp=true gives memcached a /tmp of its own" \
     test "$(stat -L -c %d:%i "/proc/$pid/root/tmp")" != "$(stat -L -c %d:%i /tmp)"
 check "ProtectSystem=full: /usr is read-only for memcached" mount_is "$pid" /usr ro
+check "MemoryDenyWriteExecute= and the others: memcached runs under a seccomp filter" \
+    test "$(proc_status "$pid" Seccomp)" = 2
+check "PrivateDevices=true: memcached's /dev has /dev/null and no kmsg" \
+    sh -c "test -c /proc/$pid/root/dev/null && ! test -e /proc/$pid/root/dev/kmsg"
+check "ProtectKernelTunables=true: /proc/sys is read-only for memcached" mount_is "$pid" /proc/sys ro
+check "ProtectControlGroups=true: /sys/fs/cgroup is read-only for memcached" mount_is "$pid" /sys/fs/cgroup ro
 check "ProtectSystem=full: /etc is read-only for memcached" mount_is "$pid" /etc ro
 # memcached writes its PIDFile= itself, when its folder is there (the package's tmpfiles.d makes it).
 memcached_wrote_pid_file=false
@@ -388,6 +394,11 @@ check "NoNewPrivileges=true reached redis" test "$(proc_status "$pid" NoNewPrivs
 check "ProtectSystem=strict: / is read-only for redis" mount_is "$pid" / ro
 check "ReadWritePaths=-/var/lib/redis: writable for redis" mount_is "$pid" /var/lib/redis rw
 check "ProtectHome=true: /home is inaccessible to redis" test "$(stat -c %a "/proc/$pid/root/home")" = 0
+check "SystemCallFilter= and the others: redis runs under a seccomp filter" test "$(proc_status "$pid" Seccomp)" = 2
+check "ProtectHostname=true: redis has a UTS namespace of its own" \
+    test "$(readlink "/proc/$pid/ns/uts")" != "$(readlink /proc/self/ns/uts)"
+check "ProtectProc=invisible: redis's /proc is mounted with hidepid=invisible" \
+    awk '$5 == "/proc" { opts = $NF } END { exit !(opts ~ /hidepid=(invisible|2)/) }' "/proc/$pid/mountinfo"
 # KNOWN GITVISOR DEFECT (docs/compatibility.md): systemd reads an empty CapabilityBoundingSet= as the empty
 # set (every capability dropped); gitvisor reads it as "no setting" and leaves the bounding set whole. redis
 # runs as the user redis with NoNewPrivileges=, so it has no capability either way. Reported, not failed:

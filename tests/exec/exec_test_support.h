@@ -120,6 +120,12 @@ inline std::string list(const std::vector<std::string>& items) {
     for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
     return out + "]";
 }
+// A JSON array of strings.
+inline std::string quoted_list(const std::vector<std::string>& items) {
+    std::vector<std::string> out;
+    for (const std::string& item : items) out.push_back(gitvisor::json_quote(item));
+    return list(out);
+}
 
 // The spec as raw JSON values by field; the paths point into the test's directory.
 class SpecBuilder {
@@ -320,5 +326,18 @@ private:
     pid_t m_pid = -1;
     std::optional<int> m_exit;
 };
+
+// Runs `script` with /bin/sh as a oneshot unit with `fields` set ({name, raw JSON}) and returns its log
+// once gitvisor-exec has exited ("" when it has not within 10 s: the caller's checks then fail).
+inline std::string run_oneshot(const std::string& script,
+                               const std::vector<std::pair<std::string, std::string>>& fields,
+                               Mode mode = Mode::Plain) {
+    TempDir dir;
+    SpecBuilder spec;
+    spec.set("type", "\"oneshot\"").set("exec_start", list({shell(script)}));
+    for (const auto& [name, value] : fields) spec.set(name, value);
+    ExecProcess exec(dir, spec, mode);
+    return exec.wait_exit().has_value() ? exec.log() : std::string();
+}
 
 }  // namespace exec_test

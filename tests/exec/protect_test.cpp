@@ -17,6 +17,7 @@ using exec_test::command;
 using exec_test::ExecProcess;
 using exec_test::list;
 using exec_test::Mode;
+using exec_test::quoted_list;
 using exec_test::shell;
 using exec_test::SpecBuilder;
 using exec_test::TempDir;
@@ -24,12 +25,6 @@ using gitvisor::exec::MountEntry;
 using gitvisor::exec::MountMode;
 
 namespace {
-
-std::string quoted_list(const std::vector<std::string>& items) {
-    std::vector<std::string> out;
-    for (const std::string& item : items) out.push_back(gitvisor::json_quote(item));
-    return list(out);
-}
 
 std::vector<MountEntry> plan(const std::string& fields, const std::vector<std::string>& writable = {}) {
     auto spec = gitvisor::exec::parse_spec(

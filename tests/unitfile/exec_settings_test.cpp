@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "test_support.h"
+#include "unitfile/sandbox_names.h"
 #include "unitfile/setting_parser.h"
 #include "unitfile/unit_loader.h"
 
@@ -73,4 +74,143 @@ TEST_CASE("an empty CapabilityBoundingSet= is the empty set, and the old *Direct
           std::vector<std::string>{"/etc/app", "/var/app"});
     CHECK(*u.unit.get<std::vector<std::string>>("Service", "ReadOnlyPaths") == std::vector<std::string>{"/srv"});
     CHECK(*u.unit.get<std::vector<std::string>>("Service", "InaccessiblePaths") == std::vector<std::string>{"/secret"});
+}
+
+TEST_CASE("the kernel-facing sandbox settings are booleans, ProtectProc= and ProcSubset= enumerations",
+          "[loader]") {
+    const LoadedUnit u = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "PrivateDevices=yes\n"
+        "ProtectKernelTunables=true\n"
+        "ProtectKernelModules=on\n"
+        "ProtectKernelLogs=1\n"
+        "ProtectControlGroups=yes\n"
+        "ProtectHostname=yes\n"
+        "ProtectClock=no\n"
+        "ProtectProc=invisible\n"
+        "ProcSubset=pid\n");
+    CHECK(messages(u).empty());
+    for (const char* key : {"PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules",
+                            "ProtectKernelLogs", "ProtectControlGroups", "ProtectHostname"})
+        CHECK(*u.unit.get<bool>("Service", key));
+    CHECK_FALSE(*u.unit.get<bool>("Service", "ProtectClock"));
+    CHECK(*u.unit.get<std::string>("Service", "ProtectProc") == "invisible");
+    CHECK(*u.unit.get<std::string>("Service", "ProcSubset") == "pid");
+
+    const LoadedUnit plain = load("[Service]\nExecStart=/bin/true\n");
+    CHECK_FALSE(value_or_default(plain.unit, "Service", "PrivateDevices", true));
+    CHECK(value_or_default(plain.unit, "Service", "ProtectProc", std::string("?")) == "default");
+    CHECK(value_or_default(plain.unit, "Service", "ProcSubset", std::string("?")) == "all");
+
+    const LoadedUnit bad = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "PrivateDevices=maybe\n"
+        "ProtectProc=hidden\n"
+        "ProcSubset=Pid\n");
+    CHECK(messages(bad) ==
+          Strings{"test.service:3: error: invalid value 'maybe' for PrivateDevices=: expected a boolean "
+                  "(yes/no, true/false, on/off, 1/0)",
+                  "test.service:4: error: invalid value 'hidden' for ProtectProc=: expected one of noaccess, "
+                  "invisible, ptraceable, default (values are case-sensitive)",
+                  "test.service:5: error: invalid value 'Pid' for ProcSubset=: expected one of all, pid "
+                  "(values are "
+                  "case-sensitive)"});
+}
+
+TEST_CASE("the seccomp settings keep each assignment, checked, for gitvisor-exec to merge", "[loader]") {
+    const LoadedUnit u = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "SystemCallFilter=@system-service\n"
+        "SystemCallFilter=~@privileged   @resources\n"
+        "SystemCallFilter=~mount:EPERM no_such_call\n"
+        "SystemCallErrorNumber=EPERM\n"
+        "SystemCallArchitectures=native\n"
+        "LockPersonality=yes\n"
+        "MemoryDenyWriteExecute=yes\n"
+        "RestrictRealtime=yes\n"
+        "RestrictSUIDSGID=yes\n"
+        "RestrictNamespaces=yes\n"
+        "RestrictNamespaces=~user net\n"
+        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n");
+    CHECK(messages(u).empty());
+    CHECK(*u.unit.get<Strings>("Service", "SystemCallFilter") ==
+          Strings{"@system-service", "~@privileged @resources", "~mount:EPERM no_such_call"});
+    CHECK(*u.unit.get<std::string>("Service", "SystemCallErrorNumber") == "EPERM");
+    CHECK(*u.unit.get<Strings>("Service", "SystemCallArchitectures") == Strings{"native"});
+    CHECK(*u.unit.get<bool>("Service", "MemoryDenyWriteExecute"));
+    CHECK(*u.unit.get<Strings>("Service", "RestrictNamespaces") == Strings{"", "~user net"});
+    CHECK(*u.unit.get<Strings>("Service", "RestrictAddressFamilies") == Strings{"AF_UNIX AF_INET AF_INET6"});
+
+    const LoadedUnit reset = load(
+        "[Service]\nExecStart=/bin/true\nSystemCallFilter=@mount\nSystemCallFilter=\nRestrictNamespaces=no\n"
+        "RestrictAddressFamilies=none\nSystemCallErrorNumber=\n");
+    CHECK(messages(reset).empty());
+    CHECK(reset.unit.get<Strings>("Service", "SystemCallFilter") == nullptr);
+    CHECK(*reset.unit.get<Strings>("Service", "RestrictNamespaces") == Strings{"~"});
+    CHECK(*reset.unit.get<Strings>("Service", "RestrictAddressFamilies") == Strings{"none"});
+    CHECK(value_or_default(reset.unit, "Service", "SystemCallErrorNumber", std::string("?")) == "kill");
+}
+
+TEST_CASE("a wrong seccomp value is an error naming file, line and cause", "[loader]") {
+    const LoadedUnit bad = load(
+        "[Service]\n"
+        "ExecStart=/bin/true\n"
+        "SystemCallFilter=@no-such-group\n"
+        "SystemCallFilter=read:EPERM\n"
+        "SystemCallFilter=~write:EWHAT\n"
+        "SystemCallFilter=Open\n"
+        "SystemCallErrorNumber=EBOGUS\n"
+        "SystemCallArchitectures=vax\n"
+        "RestrictNamespaces=~time\n"
+        "RestrictAddressFamilies=AF_NOPE\n");
+    CHECK(
+        messages(bad) ==
+        Strings{
+            "test.service:3: error: invalid value '@no-such-group' for SystemCallFilter=: unknown system "
+            "call "
+            "group '@no-such-group'",
+            "test.service:4: error: invalid value 'read:EPERM' for SystemCallFilter=: an error number "
+            "('read:EPERM') only goes with a list that starts with '~'",
+            "test.service:5: error: invalid value '~write:EWHAT' for SystemCallFilter=: unknown error number "
+            "'EWHAT' (e.g. EPERM, or 1-4095)",
+            "test.service:6: error: invalid value 'Open' for SystemCallFilter=: 'Open' is not a system call "
+            "name",
+            "test.service:7: error: invalid value 'EBOGUS' for SystemCallErrorNumber=: expected an error "
+            "name "
+            "(EPERM, EACCES...), a number 1-4095 or kill",
+            "test.service:8: error: invalid value 'vax' for SystemCallArchitectures=: unknown architecture "
+            "'vax' (native, x86-64, arm64, ...)",
+            "test.service:9: error: invalid value '~time' for RestrictNamespaces=: unknown namespace type "
+            "'time' (cgroup, ipc, net, mnt, pid, user, uts)",
+            "test.service:10: error: invalid value 'AF_NOPE' for RestrictAddressFamilies=: unknown address "
+            "family 'AF_NOPE' (e.g. AF_UNIX, AF_INET)"});
+}
+
+TEST_CASE("the seccomp names: groups, errno names, families, namespaces", "[values]") {
+    for (const SyscallGroup& group : syscall_groups()) {
+        INFO(group.name);
+        CHECK(group.name.starts_with("@"));
+        // Every member is a system call name or a known group.
+        auto words = split_words(group.members);
+        REQUIRE(words);
+        for (const Word& w : *words)
+            CHECK(
+                (w.text.starts_with("@") ? find_syscall_group(w.text) != nullptr : is_syscall_name(w.text)));
+    }
+    CHECK(find_syscall_group("@system-service") != nullptr);
+    CHECK(find_syscall_group("@nope") == nullptr);
+    CHECK(errno_from_name("EPERM") == 1);
+    CHECK(errno_from_name("EUCLEAN") > 0);
+    CHECK(errno_from_name("13") == 13);
+    CHECK(errno_from_name("4096") == -1);
+    CHECK(errno_from_name("EFOO") == -1);
+    CHECK(address_family_from_name("AF_UNIX") == 1);
+    CHECK(address_family_from_name("AF_LOCAL") == 1);
+    CHECK(address_family_from_name("AF_INET6") == 10);
+    CHECK(namespace_flag_from_name("user") != 0);
+    CHECK(namespace_flag_from_name("time") == 0);
+    CHECK(is_architecture_name(native_architecture_name()));
 }

@@ -77,7 +77,7 @@ TEST_CASE("unknown and unsupported directives are warnings, with suggestions", "
         "[Service]\n"
         "execstart=/bin/true\n"
         "ExecStart=/bin/true\n"
-        "ProtectKernelTunables=yes\n"
+        "PrivateNetwork=yes\n"
         "X-Custom=anything\n"
         "[X-Team]\n"
         "Owner=ops\n");
@@ -87,7 +87,7 @@ TEST_CASE("unknown and unsupported directives are warnings, with suggestions", "
                              "test.service:3: warning: unknown section '[service]' (did you mean '[Service]'?), ignoring",
                              "test.service:6: warning: unknown directive 'execstart=' in [Service] (did you mean "
                              "'ExecStart='?), ignoring",
-                             "test.service:8: warning: ProtectKernelTunables= is not supported by gitvisor, ignoring",
+                             "test.service:8: warning: PrivateNetwork= is not supported by gitvisor, ignoring",
                          });
     CHECK(u.ok());
     // The ExecStart= of the unknown section did not count.

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "unitfile/sandbox_names.h"
 #include "unitfile/setting_parser.h"
 #include "unitfile/unit_loader.h"
 
@@ -135,6 +136,33 @@ std::string build_exec_spec(const Unit& unit, const Paths& paths, const StartCon
                                                           {"read_write_paths", "ReadWritePaths"},
                                                           {"inaccessible_paths", "InaccessiblePaths"}})
         spec.set(field, strings(value_or_default(unit, "Service", key, std::vector<std::string>{})));
+    for (const auto& [field, key] : std::vector<std::pair<const char*, const char*>>{
+             {"private_devices", "PrivateDevices"},
+             {"protect_kernel_tunables", "ProtectKernelTunables"},
+             {"protect_kernel_modules", "ProtectKernelModules"},
+             {"protect_kernel_logs", "ProtectKernelLogs"},
+             {"protect_control_groups", "ProtectControlGroups"},
+             {"protect_hostname", "ProtectHostname"},
+             {"protect_clock", "ProtectClock"}})
+        spec.set(field, value_or_default(unit, "Service", key, false));
+    spec.set("protect_proc", value_or_default(unit, "Service", "ProtectProc", std::string("default")));
+    spec.set("proc_subset", value_or_default(unit, "Service", "ProcSubset", std::string("all")));
+    // The seccomp settings: each assignment as written, merged by gitvisor-exec as systemd merges them.
+    for (const auto& [field, key] : std::vector<std::pair<const char*, const char*>>{
+             {"system_call_filter", "SystemCallFilter"},
+             {"system_call_architectures", "SystemCallArchitectures"},
+             {"restrict_namespaces", "RestrictNamespaces"},
+             {"restrict_address_families", "RestrictAddressFamilies"}})
+        spec.set(field, strings(value_or_default(unit, "Service", key, std::vector<std::string>{})));
+    const std::string error_number =
+        value_or_default(unit, "Service", "SystemCallErrorNumber", std::string("kill"));
+    spec.set("system_call_error_number", error_number == "kill" ? 0 : errno_from_name(error_number));
+    for (const auto& [field, key] : std::vector<std::pair<const char*, const char*>>{
+             {"lock_personality", "LockPersonality"},
+             {"memory_deny_write_execute", "MemoryDenyWriteExecute"},
+             {"restrict_realtime", "RestrictRealtime"},
+             {"restrict_suid_sgid", "RestrictSUIDSGID"}})
+        spec.set(field, value_or_default(unit, "Service", key, false));
     // RuntimeDirectory= and the others, with the roots systemd uses for the system manager.
     for (const auto& [field, key, base] : std::vector<std::tuple<std::string, std::string, const char*>>{
              {"runtime_directory", "RuntimeDirectory", "/run"},
